@@ -40,6 +40,8 @@ export interface Config {
   clientDir: string;
   /** Serve the demo host page for the widget (development and tests). */
   serveDemo: boolean;
+  /** Express `trust proxy`: which hops may set X-Forwarded-For (client addresses for limits). */
+  trustProxy: string | boolean | number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -106,5 +108,6 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: num(env, "DESK_SHUTDOWN_TIMEOUT_MS", 8_000),
     clientDir: env.DESK_CLIENT_DIR || "dist/client",
     serveDemo: env.DESK_SERVE_DEMO === "1" || env.NODE_ENV === "development",
+    trustProxy: env.DESK_TRUST_PROXY ?? "loopback",
   };
 }

@@ -260,5 +260,5 @@ export class MemoryStore implements Store {
   }
 
   async ping() {}
-  async close() {}
+  async disconnect() {}
 }

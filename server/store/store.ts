@@ -125,7 +125,8 @@ export interface Store {
   // ----- lifecycle -----
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
-  close(): Promise<void>;
+  /** Closes the store's connections (named so it cannot be confused with closing a conversation). */
+  disconnect(): Promise<void>;
 }
 
 /** Strips what only the store may see. */
@@ -141,3 +142,15 @@ export function publicAgent(a: AgentRecord): Agent {
 
 export const PREVIEW_LENGTH = 140;
 export const preview = (body: string) => body.slice(0, PREVIEW_LENGTH);
+
+/**
+ * True for errors that mean "the store cannot be reached right now" (Redis down or
+ * reconnecting): requests answer `unavailable` at once instead of hanging.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    /^(ClientClosedError|ClientOfflineError|ConnectionTimeoutError|SocketClosedUnexpectedlyError|SocketTimeoutError|ReconnectStrategyError)$/.test(err.name) ||
+    /ECONNREFUSED|ECONNRESET|EPIPE|The client is closed|client is offline|Connection timeout|Socket closed unexpectedly|LOADING/.test(err.message)
+  );
+}

@@ -1,0 +1,31 @@
+/** Agent directory and administration. */
+import { Router } from "express";
+import { CreateAgent, UpdateAgent } from "../../shared/protocol.js";
+import { rooms } from "../../shared/rooms.js";
+import { createAgent, listAgents, updateAgent } from "../desk/agents.js";
+import { agentOf, requireAgent } from "./auth.js";
+import { parse } from "./errors.js";
+import type { HttpDeps } from "./types.js";
+
+export function agentRoutes({ deps, io }: HttpDeps): Router {
+  const router = Router();
+  router.use(requireAgent(deps));
+
+  router.get("/", async (_req, res) => {
+    res.json({ agents: await listAgents(deps) });
+  });
+
+  router.post("/", async (req, res) => {
+    const agent = await createAgent(deps, agentOf(res), parse(CreateAgent, req.body));
+    res.status(201).json({ agent });
+  });
+
+  router.patch("/:id", async (req, res) => {
+    const agent = await updateAgent(deps, agentOf(res), String(req.params.id), parse(UpdateAgent, req.body));
+    // a disabled agent is cut off at once, on every instance
+    if (agent.disabled) io.in(rooms.agent(agent.id)).disconnectSockets(true);
+    res.json({ agent });
+  });
+
+  return router;
+}

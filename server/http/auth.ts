@@ -1,0 +1,68 @@
+/** Agent login, logout, identity; the middleware that puts the agent on the request. */
+import { Router, type Request, type RequestHandler } from "express";
+import { DeskError } from "../../shared/errors.js";
+import { Login } from "../../shared/protocol.js";
+import { rooms } from "../../shared/rooms.js";
+import { authenticateAgent, getAgent, login, logout, type AgentActor } from "../desk/agents.js";
+import type { DeskDeps } from "../desk/deps.js";
+import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from "./cookies.js";
+import { parse } from "./errors.js";
+import type { HttpDeps } from "./types.js";
+
+export function bearer(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (header?.startsWith("Bearer ")) return header.slice(7).trim();
+  return undefined;
+}
+
+export const agentToken = (req: Request) => bearer(req) ?? readCookie(req.headers.cookie, SESSION_COOKIE);
+
+/** Authenticates an agent by bearer token or session cookie; `res.locals.agent` holds it. */
+export function requireAgent(deps: DeskDeps): RequestHandler {
+  return async (req, res, next) => {
+    res.locals.agent = await authenticateAgent(deps, agentToken(req));
+    next();
+  };
+}
+
+export const agentOf = (res: { locals: Record<string, unknown> }) => res.locals.agent as AgentActor;
+
+export function authRoutes({ deps, limiter, io }: HttpDeps): Router {
+  const router = Router();
+
+  router.post("/login", async (req, res) => {
+    const { email, password } = parse(Login, req.body);
+    const address = req.ip ?? "unknown";
+    const account = email.toLowerCase();
+    await limiter.check("loginAddress", address);
+    await limiter.check("loginAccount", account);
+    try {
+      const session = await login(deps, email, password);
+      await limiter.reset("loginAccount", account);
+      res.setHeader("Set-Cookie", sessionCookie(session.token, deps.config.agentTokenTtlMs, req.secure));
+      res.json({ agent: session.agent, token: session.token, expiresAt: new Date(session.expiresAt).toISOString() });
+    } catch (err) {
+      if (err instanceof DeskError && err.code === "unauthorized") {
+        await Promise.all([limiter.consume("loginAddress", address), limiter.consume("loginAccount", account)]).catch(() => {});
+      }
+      throw err;
+    }
+  });
+
+  router.post("/logout", async (req, res) => {
+    const sessionId = await logout(deps, agentToken(req));
+    if (sessionId) io.in(rooms.session(sessionId)).disconnectSockets(true);
+    res.setHeader("Set-Cookie", clearedSessionCookie());
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+export function meRoutes({ deps }: HttpDeps): Router {
+  const router = Router();
+  router.get("/", requireAgent(deps), async (_req, res) => {
+    res.json({ agent: await getAgent(deps, agentOf(res).agentId) });
+  });
+  return router;
+}

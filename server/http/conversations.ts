@@ -1,0 +1,38 @@
+/** Starting a conversation (customers) and reading one (its customer or any agent). */
+import { Router, type Request } from "express";
+import { DeskError } from "../../shared/errors.js";
+import { HistoryQuery, StartConversation, type Actor } from "../../shared/protocol.js";
+import { authenticateAgent } from "../desk/agents.js";
+import { authenticateCustomer, history, startConversation } from "../desk/conversations.js";
+import type { DeskDeps } from "../desk/deps.js";
+import { isCustomerToken } from "../desk/tokens.js";
+import { agentToken } from "./auth.js";
+import { parse } from "./errors.js";
+import type { HttpDeps } from "./types.js";
+
+async function reader(deps: DeskDeps, req: Request): Promise<Actor> {
+  const token = agentToken(req);
+  if (!token) throw new DeskError("unauthorized");
+  return isCustomerToken(token) ? authenticateCustomer(deps, token) : authenticateAgent(deps, token);
+}
+
+export function conversationRoutes({ deps, limiter, broadcast }: HttpDeps): Router {
+  const router = Router();
+
+  router.post("/", async (req, res) => {
+    const input = parse(StartConversation, req.body);
+    await limiter.consume("start", req.ip ?? "unknown");
+    const { conversation, customerToken } = await startConversation(deps, input);
+    broadcast.conversationUpdated(conversation);
+    void broadcast.queueChanged();
+    res.status(201).json({ conversation, customerToken });
+  });
+
+  router.get("/:id/messages", async (req, res) => {
+    const actor = await reader(deps, req);
+    const { afterSeq } = parse(HistoryQuery, req.query);
+    res.json(await history(deps, actor, String(req.params.id), afterSeq ?? 0));
+  });
+
+  return router;
+}

@@ -1,0 +1,65 @@
+/** Boot: config → store → app → listen; graceful shutdown on SIGTERM. */
+import { createApp, type AppOptions } from "./app.js";
+import { loadConfig } from "./config.js";
+import { ensureAdmin } from "./desk/agents.js";
+import { createLimiter } from "./limits.js";
+import { createLogger } from "./log.js";
+import { MemoryStore } from "./store/memory.js";
+import type { Store } from "./store/store.js";
+
+const config = loadConfig();
+const log = createLogger(config.logLevel);
+if (config.secretGenerated) log.warn("DESK_SECRET is not set: a random one was generated, so agent tokens die with this process");
+
+const closers: (() => Promise<void>)[] = [];
+let store: Store = new MemoryStore();
+const options: Partial<AppOptions> = {};
+
+if (config.redisUrl) {
+  const { createRedisStore } = await import("./store/redis.js");
+  const { createRedisAdapter } = await import("./realtime/adapter.js");
+  const redisStore = await createRedisStore({ url: config.redisUrl, prefix: config.redisPrefix, log });
+  store = redisStore;
+  const adapter = await createRedisAdapter(config.redisUrl, log);
+  options.adapter = adapter.adapter;
+  options.limiter = createLimiter(config.rateLimits, redisStore.client, config.redisPrefix);
+  closers.push(adapter.close, () => redisStore.disconnect());
+}
+
+if (config.adminEmail && config.adminPassword) {
+  const deps = { store, config, now: () => new Date() };
+  const admin = await ensureAdmin(deps, config.adminEmail, config.adminPassword);
+  log.info({ email: admin.email }, "admin agent ready");
+}
+
+const desk = createApp({ ...options, config, store, log });
+desk.server.listen(config.port, config.host, () => {
+  const address = desk.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  log.info({ port, store: store.kind }, "livedesk listening");
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, "shutting down");
+  const deadline = setTimeout(() => {
+    log.error("shutdown took too long; exiting");
+    process.exit(1);
+  }, config.shutdownTimeoutMs);
+  deadline.unref();
+  desk.stop();
+  desk.server.close();
+  // Let in-flight handlers store what they were given, then drop the transports so
+  // clients reconnect (to another instance); a retried send is deduped by clientId.
+  await desk.drain();
+  for (const socket of desk.io.of("/").sockets.values()) socket.conn.close();
+  desk.io.close();
+  await Promise.allSettled(closers.map((c) => c()));
+  log.info("bye");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));

@@ -1,0 +1,62 @@
+/**
+ * Rate limits (SPEC section 6), in memory on one instance or in Redis so that they hold
+ * across instances. `DESK_RATE_LIMITS=off` turns every one off.
+ */
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { DeskError } from "../shared/errors.js";
+import type { RateLimits } from "./config.js";
+
+export type LimitKind = "message" | "typing" | "start" | "loginAddress" | "loginAccount";
+
+export interface Limiter {
+  /** Takes one point for `key`; throws `rate_limited` when none is left. */
+  consume(kind: LimitKind, key: string): Promise<void>;
+  /** Throws `rate_limited` when `key` has no point left, without taking one. */
+  check(kind: LimitKind, key: string): Promise<void>;
+  reset(kind: LimitKind, key: string): Promise<void>;
+}
+
+function plans(l: RateLimits): Record<LimitKind, { points: number; duration: number }> {
+  return {
+    // a bucket of `burst` refilled over burst/rate seconds: `rate` per second, bursts of `burst`
+    message: { points: l.messageBurst, duration: Math.max(1, Math.round(l.messageBurst / l.messagePerSecond)) },
+    typing: { points: l.typingPerSecond, duration: 1 },
+    start: { points: l.startsPerMinute, duration: 60 },
+    loginAddress: { points: l.failedLogins, duration: 15 * 60 },
+    loginAccount: { points: l.failedLogins, duration: 15 * 60 },
+  };
+}
+
+/** `redis`: a connected node-redis client, for limits shared by every instance. */
+export function createLimiter(limits: RateLimits, redis?: unknown, prefix = "desk:"): Limiter {
+  if (!limits.enabled) {
+    return { consume: async () => {}, check: async () => {}, reset: async () => {} };
+  }
+  const limiters = Object.fromEntries(
+    Object.entries(plans(limits)).map(([kind, plan]) => {
+      const opts = { ...plan, keyPrefix: `${prefix}rl:${kind}` };
+      const limiter: RateLimiterAbstract = redis
+        ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: true, inMemoryBlockOnConsumed: plan.points * 3 })
+        : new RateLimiterMemory(opts);
+      return [kind, limiter];
+    }),
+  ) as Record<LimitKind, RateLimiterAbstract>;
+
+  return {
+    async consume(kind, key) {
+      try {
+        await limiters[kind].consume(key);
+      } catch (err) {
+        if (err instanceof RateLimiterRes) throw new DeskError("rate_limited");
+        throw err;
+      }
+    },
+    async check(kind, key) {
+      const res = await limiters[kind].get(key);
+      if (res && res.remainingPoints <= 0) throw new DeskError("rate_limited");
+    },
+    async reset(kind, key) {
+      await limiters[kind].delete(key);
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/** The Redis adapter: broadcasts reach the sockets of every instance. */
+import { createAdapter } from "@socket.io/redis-adapter";
+import { createClient } from "redis";
+import type { Logger } from "../log.js";
+
+export interface RedisAdapterHandle {
+  adapter: ReturnType<typeof createAdapter>;
+  close(): Promise<void>;
+}
+
+/** Two dedicated connections (publish, subscribe) that reconnect and resubscribe by themselves. */
+export async function createRedisAdapter(url: string, log: Logger): Promise<RedisAdapterHandle> {
+  const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
+  const pub = createClient({ url, socket: { reconnectStrategy } });
+  const sub = pub.duplicate();
+  for (const [name, client] of [["pub", pub], ["sub", sub]] as const) {
+    client.on("error", (err: Error) => log.warn({ err: err.message, client: name }, "redis adapter connection error"));
+  }
+  await Promise.all([pub.connect(), sub.connect()]);
+  return {
+    adapter: createAdapter(pub, sub),
+    async close() {
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * What the desk tells everyone after a change. Used by socket handlers and by the HTTP
+ * API (a conversation started over HTTP appears in every agent's queue).
+ */
+import { rooms } from "../../shared/rooms.js";
+import type { Conversation, Message } from "../../shared/protocol.js";
+import { assignedTo, queuePositions } from "../desk/conversations.js";
+import type { DeskDeps } from "../desk/deps.js";
+import type { PresenceChange } from "../desk/presence.js";
+import type { Logger } from "../log.js";
+import type { DeskServer } from "./types.js";
+
+export interface Broadcaster {
+  conversationUpdated(conversation: Conversation): void;
+  messageNew(message: Message): void;
+  /** Pushes `queue:position` to every waiting customer. */
+  queueChanged(): Promise<void>;
+  presence(change: PresenceChange): Promise<void>;
+  /** Puts every socket of an agent in (or out of) a conversation's room, on every instance. */
+  joinAssignee(agentId: string, conversationId: string): void;
+  leaveAssignee(agentId: string, conversationId: string): void;
+}
+
+export function createBroadcaster(io: DeskServer, deps: DeskDeps, log: Logger): Broadcaster {
+  // Coalesce bursts of queue changes into one position push.
+  let pending: Promise<void> | null = null;
+  let again = false;
+  async function pushPositions() {
+    const positions = await queuePositions(deps);
+    for (const { conversationId, position } of positions) {
+      io.to(rooms.customer(conversationId)).emit("queue:position", { position });
+    }
+  }
+
+  return {
+    conversationUpdated(conversation) {
+      io.to(rooms.conversation(conversation.id)).to(rooms.agents).emit("conversation:updated", conversation);
+    },
+    messageNew(message) {
+      io.to(rooms.conversation(message.conversationId)).emit("message:new", message);
+    },
+    queueChanged() {
+      if (pending) {
+        again = true;
+        return pending;
+      }
+      pending = (async () => {
+        try {
+          do {
+            again = false;
+            await pushPositions();
+          } while (again);
+        } catch (err) {
+          log.warn({ err }, "queue positions not pushed");
+        } finally {
+          pending = null;
+        }
+      })();
+      return pending;
+    },
+    async presence({ event, conversation }) {
+      if (event.role === "customer") {
+        io.to(rooms.agents).emit("presence", event);
+        if (conversation) this.conversationUpdated(conversation);
+        return;
+      }
+      io.to(rooms.agents).emit("presence", event);
+      for (const c of await assignedTo(deps, event.id)) {
+        io.to(rooms.customer(c.id)).emit("presence", { ...event, conversationId: c.id });
+      }
+    },
+    joinAssignee(agentId, conversationId) {
+      io.in(rooms.agent(agentId)).socketsJoin(rooms.conversation(conversationId));
+    },
+    leaveAssignee(agentId, conversationId) {
+      io.in(rooms.agent(agentId)).socketsLeave(rooms.conversation(conversationId));
+    },
+  };
+}

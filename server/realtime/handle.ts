@@ -1,0 +1,79 @@
+/**
+ * The one wrapper every client→server event goes through: validate the payload with its
+ * schema, call the domain, answer the ack (tolerating a missing one) and map errors.
+ */
+import type { z } from "zod";
+import { DeskError, type WireError } from "../../shared/errors.js";
+import type { Ack } from "../../shared/protocol.js";
+import { isStoreUnavailable } from "../store/store.js";
+import type { HandlerContext } from "./types.js";
+
+type Handler = (payload: unknown, ack?: unknown) => void;
+
+export function toWireError(err: unknown, ctx: Pick<HandlerContext, "log">, event: string): WireError {
+  if (err instanceof DeskError) return err.toWire();
+  if (isStoreUnavailable(err)) return new DeskError("unavailable").toWire();
+  ctx.log.error({ err, event }, "socket handler failed");
+  return new DeskError("internal").toWire();
+}
+
+/** Counts handlers in progress, so a shutdown can let them finish their writes. */
+export function createInflight() {
+  let count = 0;
+  const waiters: (() => void)[] = [];
+  return {
+    async run<T>(p: () => Promise<T>): Promise<T> {
+      count++;
+      try {
+        return await p();
+      } finally {
+        if (--count === 0) for (const w of waiters.splice(0)) w();
+      }
+    },
+    idle(): Promise<void> {
+      return count === 0 ? Promise.resolve() : new Promise((r) => waiters.push(r));
+    },
+  };
+}
+export type Inflight = ReturnType<typeof createInflight>;
+
+/** Flooding sockets are cut off after this many refusals in a row. */
+const MAX_REFUSALS = 200;
+
+export function handle<S extends z.ZodType, R extends object>(
+  ctx: HandlerContext,
+  event: string,
+  schema: S,
+  fn: (input: z.infer<S>) => Promise<R>,
+): Handler {
+  let refusals = 0;
+  return (payload, ack) => {
+    // socket.emit("queue:list", cb) puts the callback first
+    if (typeof payload === "function" && ack === undefined) [payload, ack] = [{}, payload];
+    const reply = (res: Ack<R>) => {
+      if (typeof ack === "function") ack(res);
+    };
+    const parsed = schema.safeParse(payload ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
+      reply({ ok: false, error: { code: "invalid_payload", message: `${issue?.message ?? "invalid"}${where}` } });
+      return;
+    }
+    ctx.inflight.run(() => fn(parsed.data)).then(
+      (result) => {
+        refusals = 0;
+        reply({ ok: true, ...result });
+      },
+      (err: unknown) => {
+        const error = toWireError(err, ctx, event);
+        if (error.code === "rate_limited" && ++refusals > MAX_REFUSALS) ctx.socket.disconnect(true);
+        reply({ ok: false, error });
+      },
+    );
+  };
+}
+
+/** Picks the schema by the sender's role (customers and agents send different shapes). */
+export const byRole = <C extends z.ZodType, A extends z.ZodType>(ctx: HandlerContext, customer: C, agent: A) =>
+  (ctx.actor.role === "customer" ? customer : agent) as C | A;

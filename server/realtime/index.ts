@@ -1,0 +1,93 @@
+/** Socket.IO: handshake checks, authentication, rooms and the handlers of each capability. */
+import type { IncomingMessage } from "node:http";
+import { DeskError } from "../../shared/errors.js";
+import type { Actor } from "../../shared/protocol.js";
+import { rooms } from "../../shared/rooms.js";
+import { authenticateAgent } from "../desk/agents.js";
+import { assignedTo, authenticateCustomer, queuePositions } from "../desk/conversations.js";
+import type { DeskDeps } from "../desk/deps.js";
+import { isCustomerToken } from "../desk/tokens.js";
+import { readCookie, SESSION_COOKIE } from "../http/cookies.js";
+import type { Limiter } from "../limits.js";
+import type { Logger } from "../log.js";
+import { isStoreUnavailable } from "../store/store.js";
+import type { Broadcaster } from "./broadcast.js";
+import type { Inflight } from "./handle.js";
+import { registerConversationHandlers } from "./conversations.js";
+import { registerMessageHandlers } from "./messages.js";
+import { registerPresenceHandlers, startPresenceHeartbeat } from "./presence.js";
+import type { DeskServer, DeskSocket, HandlerContext } from "./types.js";
+
+export interface RealtimeDeps {
+  deps: DeskDeps;
+  limiter: Limiter;
+  log: Logger;
+  broadcast: Broadcaster;
+  inflight: Inflight;
+  /** Extra handler groups (co-browse …) registered on every authenticated socket. */
+  extraHandlers?: ((ctx: HandlerContext) => void)[];
+}
+
+/** The desk's own origin, and the sites allowed to embed it. A request without Origin is judged by its credentials. */
+export function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+async function authenticate(deps: DeskDeps, socket: DeskSocket): Promise<Actor> {
+  const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+  if (auth.customerToken !== undefined) return authenticateCustomer(deps, auth.customerToken);
+  if (auth.agentToken !== undefined) return authenticateAgent(deps, auth.agentToken);
+  const cookie = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
+  if (cookie && !isCustomerToken(cookie)) return authenticateAgent(deps, cookie);
+  throw new DeskError("unauthorized");
+}
+
+export function attachRealtime(io: DeskServer, r: RealtimeDeps): { stop: () => void } {
+  const { deps, log, broadcast } = r;
+
+  io.use((socket, next) => {
+    authenticate(deps, socket).then(
+      (actor) => {
+        socket.data.actor = actor;
+        next();
+      },
+      (err: unknown) => {
+        if (err instanceof DeskError) return next(new Error(err.code));
+        if (isStoreUnavailable(err)) return next(new Error("unavailable"));
+        log.error({ err }, "handshake failed");
+        next(new Error("internal"));
+      },
+    );
+  });
+
+  io.on("connection", (socket) => {
+    const actor = socket.data.actor;
+    const ctx: HandlerContext = { io, socket, actor, deps, limiter: r.limiter, log, broadcast, inflight: r.inflight };
+    registerMessageHandlers(ctx);
+    registerConversationHandlers(ctx);
+    registerPresenceHandlers(ctx);
+    for (const extra of r.extraHandlers ?? []) extra(ctx);
+    joinRooms(ctx).catch((err) => log.warn({ err }, "joining rooms failed"));
+  });
+
+  return { stop: startPresenceHeartbeat(io, deps, broadcast, log) };
+}
+
+async function joinRooms({ socket, actor, deps }: HandlerContext): Promise<void> {
+  if (actor.role === "customer") {
+    socket.join([rooms.conversation(actor.conversationId), rooms.customer(actor.conversationId)]);
+    const mine = (await queuePositions(deps)).find((p) => p.conversationId === actor.conversationId);
+    if (mine) socket.emit("queue:position", { position: mine.position });
+    return;
+  }
+  socket.join([rooms.agents, rooms.agent(actor.agentId), rooms.session(actor.sessionId)]);
+  const held = await assignedTo(deps, actor.agentId);
+  socket.join(held.map((c) => rooms.conversation(c.id)));
+}
