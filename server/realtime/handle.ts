@@ -45,6 +45,7 @@ export function handle<S extends z.ZodType, R extends object>(
   event: string,
   schema: S,
   fn: (input: z.infer<S>) => Promise<R>,
+  options: { only?: "agent" | "customer" } = {},
 ): Handler {
   let refusals = 0;
   return (payload, ack) => {
@@ -53,6 +54,10 @@ export function handle<S extends z.ZodType, R extends object>(
     const reply = (res: Ack<R>) => {
       if (typeof ack === "function") ack(res);
     };
+    if (options.only && ctx.actor.role !== options.only) {
+      reply({ ok: false, error: { code: "forbidden", message: `Only ${options.only}s can use ${event}.` } });
+      return;
+    }
     const parsed = schema.safeParse(payload ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -23,7 +23,7 @@ export function registerPresenceHandlers(ctx: HandlerContext): void {
     if (actor.role !== "agent") throw new DeskError("forbidden", "Only agents set their presence.");
     await broadcast.presence(await setAgentStatus(deps, actor, status));
     return {};
-  }));
+  }, { only: "agent" }));
 }
 
 /** Every instance refreshes its own sockets and sweeps everybody's expired ones. */
