@@ -20,6 +20,7 @@ import { createBroadcaster, type Broadcaster } from "./realtime/broadcast.js";
 import { attachRealtime, originAllowed, type RealtimeDeps } from "./realtime/index.js";
 import type { DeskServer } from "./realtime/types.js";
 import type { Store } from "./store/store.js";
+import { createMetrics } from "./metrics.js";
 
 export interface AppOptions {
   config: Config;
@@ -60,13 +61,18 @@ export function createApp(options: AppOptions): DeskApp {
   });
   const broadcast = createBroadcaster(io, deps, log);
   const inflight = createInflight();
-  const realtime = attachRealtime(io, { deps, limiter, log, broadcast, inflight, extraHandlers: options.extraHandlers });
+  const metrics = createMetrics({ store, sockets: () => countSockets(io) });
+  const realtime = attachRealtime(io, { deps, limiter, log, broadcast, inflight, metrics, extraHandlers: options.extraHandlers });
   const http: HttpDeps = { deps, limiter, log, io, broadcast };
 
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
   app.use(securityHeaders(config));
   app.use(healthRoutes(http, () => ready));
+  app.get("/metrics", async (_req, res) => {
+    res.setHeader("Content-Type", metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
   app.use("/api", express.json({ limit: LIMITS.httpBody }));
   app.use("/api", corsForAllowedOrigins(config));
   app.use("/api/auth", authRoutes(http));
@@ -89,6 +95,15 @@ export function createApp(options: AppOptions): DeskApp {
     },
     drain: () => inflight.idle(),
   };
+}
+
+function countSockets(io: DeskServer) {
+  const counts = { customer: 0, agent: 0 };
+  for (const socket of io.of("/").sockets.values()) {
+    const role = socket.data.actor?.role;
+    if (role) counts[role]++;
+  }
+  return counts;
 }
 
 function securityHeaders(config: Config) {

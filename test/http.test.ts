@@ -150,3 +150,19 @@ describe("socket authentication", () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe("metrics", () => {
+  it("exposes Prometheus metrics: sockets by role, queue, messages stored and ack latency", async () => {
+    const { customerToken } = await startConversation(t);
+    const cust = await connectSocket(t, { customerToken });
+    await new Promise<void>((resolve) => cust.emit("message:send", { clientId: "metrics-1", body: "count me" }, () => resolve()));
+    const res = await fetch(`${t.url}/metrics`);
+    expect(res.headers.get("content-type")).toMatch(/text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/desk_connected_sockets\{role="customer"\} [1-9]/);
+    expect(text).toMatch(/desk_queue_length [1-9]/);
+    expect(text).toMatch(/desk_queue_oldest_wait_seconds \d/);
+    expect(text).toMatch(/desk_messages_stored_total [1-9]/);
+    expect(text).toMatch(/desk_ack_duration_seconds_count\{event="message:send",outcome="ok"\} [1-9]/);
+  });
+});

@@ -65,13 +65,17 @@ export function handle<S extends z.ZodType, R extends object>(
       reply({ ok: false, error: { code: "invalid_payload", message: `${issue?.message ?? "invalid"}${where}` } });
       return;
     }
+    const started = performance.now();
+    const took = () => (performance.now() - started) / 1000;
     ctx.inflight.run(() => fn(parsed.data)).then(
       (result) => {
         refusals = 0;
+        ctx.metrics.observe(event, took(), "ok");
         reply({ ok: true, ...result });
       },
       (err: unknown) => {
         const error = toWireError(err, ctx, event);
+        ctx.metrics.observe(event, took(), error.code);
         if (error.code === "rate_limited" && ++refusals > MAX_REFUSALS) ctx.socket.disconnect(true);
         reply({ ok: false, error });
       },

@@ -10,6 +10,7 @@ import { isCustomerToken } from "../desk/tokens.js";
 import { readCookie, SESSION_COOKIE } from "../http/cookies.js";
 import type { Limiter } from "../limits.js";
 import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
 import { isStoreUnavailable } from "../store/store.js";
 import type { Broadcaster } from "./broadcast.js";
 import type { Inflight } from "./handle.js";
@@ -24,6 +25,7 @@ export interface RealtimeDeps {
   log: Logger;
   broadcast: Broadcaster;
   inflight: Inflight;
+  metrics: Metrics;
   /** Extra handler groups (co-browse …) registered on every authenticated socket. */
   extraHandlers?: ((ctx: HandlerContext) => void)[];
 }
@@ -69,7 +71,7 @@ export function attachRealtime(io: DeskServer, r: RealtimeDeps): { stop: () => v
 
   io.on("connection", (socket) => {
     const actor = socket.data.actor;
-    const ctx: HandlerContext = { io, socket, actor, deps, limiter: r.limiter, log, broadcast, inflight: r.inflight };
+    const ctx: HandlerContext = { io, socket, actor, deps, limiter: r.limiter, log, broadcast, inflight: r.inflight, metrics: r.metrics };
     registerMessageHandlers(ctx);
     registerConversationHandlers(ctx);
     registerPresenceHandlers(ctx);

@@ -22,7 +22,10 @@ export function registerMessageHandlers(ctx: HandlerContext): void {
     await limiter.consume("message", socket.id);
     const conversationId = targetOf(actor, idOf(input));
     const { message, duplicate } = await postMessage(deps, actor, conversationId, input);
-    if (!duplicate) broadcast.messageNew(message);
+    if (!duplicate) {
+      broadcast.messageNew(message);
+      ctx.metrics.messagesStored.inc();
+    }
     return { message };
   }));
 

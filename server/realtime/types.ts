@@ -9,6 +9,7 @@ import type {
 import type { DeskDeps } from "../desk/deps.js";
 import type { Limiter } from "../limits.js";
 import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
 import type { Broadcaster } from "./broadcast.js";
 import type { Inflight } from "./handle.js";
 
@@ -25,4 +26,5 @@ export interface HandlerContext {
   log: Logger;
   broadcast: Broadcaster;
   inflight: Inflight;
+  metrics: Metrics;
 }
