@@ -11,12 +11,26 @@ export interface RateLimits {
   startsPerMinute: number;
   /** failed logins per address and per account per 15 minutes. */
   failedLogins: number;
+  /** message:send per conversation and side (its customer's sockets, its agents'): per second, burst. */
+  conversationMessagePerSecond: number;
+  conversationMessageBurst: number;
+  /** typing per conversation and side, per second. */
+  conversationTypingPerSecond: number;
+  /** A socket refused `rate_limited` this many times in a row is disconnected. */
+  disconnectAfter: number;
+  /** Open sockets per customer (conversation) and per agent, per instance. */
+  customerSockets: number;
+  agentSockets: number;
+  /** Queued or assigned conversations one address may have started (counted per instance). */
+  openConversationsPerAddress: number;
 }
 
 export interface Config {
   port: number;
   host: string;
   redisUrl?: string;
+  /** Socket.IO Redis adapter: `classic` pub/sub or Redis 7 `sharded` pub/sub. */
+  redisAdapter: "classic" | "sharded";
   /** Prefix of every Redis key, so several desks can share one Redis. */
   redisPrefix: string;
   adminEmail?: string;
@@ -56,7 +70,8 @@ const num = (env: Env, key: string, fallback: number): number => {
 
 /**
  * `DESK_RATE_LIMITS`: `off`, or comma-separated overrides such as
- * `message=10/20,typing=5,starts=20,logins=10`.
+ * `message=10/20,typing=5,starts=20,logins=10,conversationMessage=20/40,conversationTyping=10,
+ * disconnectAfter=200,customerSockets=10,agentSockets=20,openConversations=5` (docs/security.md).
  */
 export function parseRateLimits(raw: string | undefined): RateLimits {
   const limits: RateLimits = {
@@ -66,6 +81,13 @@ export function parseRateLimits(raw: string | undefined): RateLimits {
     typingPerSecond: 5,
     startsPerMinute: 20,
     failedLogins: 10,
+    conversationMessagePerSecond: 20,
+    conversationMessageBurst: 40,
+    conversationTypingPerSecond: 10,
+    disconnectAfter: 200,
+    customerSockets: 10,
+    agentSockets: 20,
+    openConversationsPerAddress: 5,
   };
   if (!raw) return limits;
   if (raw.trim() === "off") return { ...limits, enabled: false };
@@ -79,9 +101,23 @@ export function parseRateLimits(raw: string | undefined): RateLimits {
     } else if (key === "typing") limits.typingPerSecond = a;
     else if (key === "starts") limits.startsPerMinute = a;
     else if (key === "logins") limits.failedLogins = a;
+    else if (key === "conversationMessage") {
+      limits.conversationMessagePerSecond = a;
+      limits.conversationMessageBurst = b && Number.isFinite(b) ? b : a * 2;
+    } else if (key === "conversationTyping") limits.conversationTypingPerSecond = a;
+    else if (key === "disconnectAfter") limits.disconnectAfter = a;
+    else if (key === "customerSockets") limits.customerSockets = a;
+    else if (key === "agentSockets") limits.agentSockets = a;
+    else if (key === "openConversations") limits.openConversationsPerAddress = a;
     else throw new Error(`DESK_RATE_LIMITS: unknown limit "${key}"`);
   }
   return limits;
+}
+
+function parseAdapter(raw: string | undefined): "classic" | "sharded" {
+  if (!raw || raw === "classic") return "classic";
+  if (raw === "sharded") return "sharded";
+  throw new Error(`DESK_REDIS_ADAPTER must be "classic" or "sharded", got "${raw}"`);
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -91,6 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || "0.0.0.0",
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.DESK_REDIS_PREFIX || "desk:",
+    redisAdapter: parseAdapter(env.DESK_REDIS_ADAPTER),
     adminEmail: env.DESK_ADMIN_EMAIL || undefined,
     adminPassword: env.DESK_ADMIN_PASSWORD || undefined,
     secret,

@@ -20,7 +20,7 @@ if (config.redisUrl) {
   const { createRedisAdapter } = await import("./realtime/adapter.js");
   const redisStore = await createRedisStore({ url: config.redisUrl, prefix: config.redisPrefix, log });
   store = redisStore;
-  const adapter = await createRedisAdapter(config.redisUrl, log);
+  const adapter = await createRedisAdapter(config.redisUrl, log, config.redisAdapter);
   options.adapter = adapter.adapter;
   options.limiter = createLimiter(config.rateLimits, redisStore.client, config.redisPrefix);
   closers.push(adapter.close, () => redisStore.disconnect());

@@ -11,11 +11,8 @@ const sockets: Client[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
-  [a, b] = (await startInstances(2, redis.url)) as [Instance, Instance];
 });
 afterAll(async () => {
-  for (const s of sockets) s.disconnect();
-  await Promise.all([a?.stop(), b?.stop()]);
   await redis?.stop();
 });
 
@@ -41,7 +38,15 @@ async function startOn(instance: Instance, name = `Customer ${++n}`) {
   return res.body as { conversation: { id: string }; customerToken: string };
 }
 
-describe("two instances, one Redis", () => {
+describe.each(["classic", "sharded"])("two instances, one Redis, %s adapter", (adapter) => {
+  beforeAll(async () => {
+    [a, b] = (await startInstances(2, redis.url, { DESK_REDIS_ADAPTER: adapter, DESK_REDIS_PREFIX: `${adapter}:` })) as [Instance, Instance];
+  });
+  afterAll(async () => {
+    for (const s of sockets.splice(0)) s.disconnect();
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
   it("shows a conversation started on A live in the queue of an agent connected to B", async () => {
     const agent = await agentOn(b);
     const sb = await connect(b.url, { agentToken: agent.token });
@@ -131,7 +136,7 @@ describe("two instances, one Redis", () => {
   });
 
   it("shows an agent offline to others when its instance dies without a goodbye", async () => {
-    const c = (await startInstances(1, redis.url))[0]!;
+    const c = (await startInstances(1, redis.url, { DESK_REDIS_ADAPTER: adapter, DESK_REDIS_PREFIX: `${adapter}:` }))[0]!;
     try {
       const watcher = await connect(a.url, { agentToken: (await agentOn(a)).token });
       const agent = await agentOn(c, "Doomed");
