@@ -4,9 +4,11 @@
  */
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { DeskError } from "../shared/errors.js";
+import { createCaps, type Caps } from "./caps.js";
 import type { RateLimits } from "./config.js";
 
-export type LimitKind = "message" | "typing" | "start" | "loginAddress" | "loginAccount";
+/** `conversationMessage`/`conversationTyping` are keyed by `<conversation id>:<role>`: see `conversationKey`. */
+export type LimitKind = "message" | "typing" | "conversationMessage" | "conversationTyping" | "start" | "loginAddress" | "loginAccount";
 
 export interface Limiter {
   /** Takes one point for `key`; throws `rate_limited` when none is left. */
@@ -14,13 +16,30 @@ export interface Limiter {
   /** Throws `rate_limited` when `key` has no point left, without taking one. */
   check(kind: LimitKind, key: string): Promise<void>;
   reset(kind: LimitKind, key: string): Promise<void>;
+  /** Gives one point back (a login that turned out to be right). */
+  refund(kind: LimitKind, key: string): Promise<void>;
+  /** Sockets per person, open conversations per address (per instance). */
+  caps: Caps;
+  /** A socket refused this many times in a row is disconnected (Infinity when limits are off). */
+  disconnectAfter: number;
 }
+
+/**
+ * Per-conversation limits are split by side, so that the sockets of one customer (or of
+ * agents) cannot multiply the per-socket rate, and neither side can starve the other.
+ */
+export const conversationKey = (conversationId: string, role: "customer" | "agent") => `${conversationId}:${role}`;
 
 function plans(l: RateLimits): Record<LimitKind, { points: number; duration: number }> {
   return {
     // a bucket of `burst` refilled over burst/rate seconds: `rate` per second, bursts of `burst`
     message: { points: l.messageBurst, duration: Math.max(1, Math.round(l.messageBurst / l.messagePerSecond)) },
     typing: { points: l.typingPerSecond, duration: 1 },
+    conversationMessage: {
+      points: l.conversationMessageBurst,
+      duration: Math.max(1, Math.round(l.conversationMessageBurst / l.conversationMessagePerSecond)),
+    },
+    conversationTyping: { points: l.conversationTypingPerSecond, duration: 1 },
     start: { points: l.startsPerMinute, duration: 60 },
     loginAddress: { points: l.failedLogins, duration: 15 * 60 },
     loginAccount: { points: l.failedLogins, duration: 15 * 60 },
@@ -30,7 +49,8 @@ function plans(l: RateLimits): Record<LimitKind, { points: number; duration: num
 /** `redis`: a connected node-redis client, for limits shared by every instance. */
 export function createLimiter(limits: RateLimits, redis?: unknown, prefix = "desk:"): Limiter {
   if (!limits.enabled) {
-    return { consume: async () => {}, check: async () => {}, reset: async () => {} };
+    const none = async () => {};
+    return { consume: none, check: none, reset: none, refund: none, caps: createCaps(limits), disconnectAfter: Infinity };
   }
   const limiters = Object.fromEntries(
     Object.entries(plans(limits)).map(([kind, plan]) => {
@@ -58,5 +78,10 @@ export function createLimiter(limits: RateLimits, redis?: unknown, prefix = "des
     async reset(kind, key) {
       await limiters[kind].delete(key);
     },
+    async refund(kind, key) {
+      await limiters[kind].reward(key, 1);
+    },
+    caps: createCaps(limits),
+    disconnectAfter: limits.disconnectAfter,
   };
 }

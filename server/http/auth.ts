@@ -34,16 +34,22 @@ export function authRoutes({ deps, limiter, io }: HttpDeps): Router {
     const { email, password } = parse(Login, req.body);
     const address = req.ip ?? "unknown";
     const account = email.toLowerCase();
-    await limiter.check("loginAddress", address);
-    await limiter.check("loginAccount", account);
+    // Take the points before checking the password, so that parallel guesses cannot all
+    // slip past a check; a right password gives them back.
+    await limiter.consume("loginAddress", address);
+    await limiter.consume("loginAccount", account).catch(async (err: unknown) => {
+      await limiter.refund("loginAddress", address);
+      throw err;
+    });
     try {
       const session = await login(deps, email, password);
-      await limiter.reset("loginAccount", account);
+      await Promise.all([limiter.refund("loginAddress", address), limiter.reset("loginAccount", account)]);
       res.setHeader("Set-Cookie", sessionCookie(session.token, deps.config.agentTokenTtlMs, req.secure));
       res.json({ agent: session.agent, token: session.token, expiresAt: new Date(session.expiresAt).toISOString() });
     } catch (err) {
-      if (err instanceof DeskError && err.code === "unauthorized") {
-        await Promise.all([limiter.consume("loginAddress", address), limiter.consume("loginAccount", account)]).catch(() => {});
+      // only a wrong password counts against the limits
+      if (!(err instanceof DeskError && err.code === "unauthorized")) {
+        await Promise.all([limiter.refund("loginAddress", address), limiter.refund("loginAccount", account)]);
       }
       throw err;
     }

@@ -21,8 +21,10 @@ export function conversationRoutes({ deps, limiter, broadcast }: HttpDeps): Rout
 
   router.post("/", async (req, res) => {
     const input = parse(StartConversation, req.body);
-    await limiter.consume("start", req.ip ?? "unknown");
-    const { conversation, customerToken } = await startConversation(deps, input);
+    const address = req.ip ?? "unknown";
+    await limiter.consume("start", address);
+    const isOpen = async (id: string) => (await deps.store.getConversation(id))?.status !== "closed";
+    const { conversation, customerToken } = await limiter.caps.startFrom(address, isOpen, () => startConversation(deps, input), (s) => s.conversation.id);
     broadcast.conversationUpdated(conversation);
     void broadcast.queueChanged();
     res.status(201).json({ conversation, customerToken });

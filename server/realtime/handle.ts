@@ -8,7 +8,7 @@ import type { Ack } from "../../shared/protocol.js";
 import { isStoreUnavailable } from "../store/store.js";
 import type { HandlerContext } from "./types.js";
 
-type Handler = (payload: unknown, ack?: unknown) => void;
+type Handler = (...args: unknown[]) => void;
 
 export function toWireError(err: unknown, ctx: Pick<HandlerContext, "log">, event: string): WireError {
   if (err instanceof DeskError) return err.toWire();
@@ -37,8 +37,11 @@ export function createInflight() {
 }
 export type Inflight = ReturnType<typeof createInflight>;
 
-/** Flooding sockets are cut off after this many refusals in a row. */
-const MAX_REFUSALS = 200;
+/**
+ * `rate_limited` refusals in a row, per socket over all its events: a socket that keeps
+ * flooding is cut off after `limiter.disconnectAfter` of them (`DESK_RATE_LIMITS`).
+ */
+const refusals = new WeakMap<object, number>();
 
 export function handle<S extends z.ZodType, R extends object>(
   ctx: HandlerContext,
@@ -47,10 +50,10 @@ export function handle<S extends z.ZodType, R extends object>(
   fn: (input: z.infer<S>) => Promise<R>,
   options: { only?: "agent" | "customer" } = {},
 ): Handler {
-  let refusals = 0;
-  return (payload, ack) => {
-    // socket.emit("queue:list", cb) puts the callback first
-    if (typeof payload === "function" && ack === undefined) [payload, ack] = [{}, payload];
+  return (...args) => {
+    // the ack is the last argument, whatever comes before it (`emit("queue:list", cb)` has no payload)
+    const ack = typeof args.at(-1) === "function" ? args.pop() : undefined;
+    const payload = args[0];
     const reply = (res: Ack<R>) => {
       if (typeof ack === "function") ack(res);
     };
@@ -69,18 +72,26 @@ export function handle<S extends z.ZodType, R extends object>(
     const took = () => (performance.now() - started) / 1000;
     ctx.inflight.run(() => fn(parsed.data)).then(
       (result) => {
-        refusals = 0;
+        refusals.delete(ctx.socket);
         ctx.metrics.observe(event, took(), "ok");
         reply({ ok: true, ...result });
       },
       (err: unknown) => {
         const error = toWireError(err, ctx, event);
         ctx.metrics.observe(event, took(), error.code);
-        if (error.code === "rate_limited" && ++refusals > MAX_REFUSALS) ctx.socket.disconnect(true);
         reply({ ok: false, error });
+        if (error.code === "rate_limited") floodCheck(ctx, event);
       },
     );
   };
+}
+
+function floodCheck(ctx: HandlerContext, event: string): void {
+  const inARow = (refusals.get(ctx.socket) ?? 0) + 1;
+  refusals.set(ctx.socket, inARow);
+  if (inARow < ctx.limiter.disconnectAfter) return;
+  ctx.log.warn({ socket: ctx.socket.id, event, refusals: inARow }, "disconnecting a flooding socket");
+  ctx.socket.disconnect(true);
 }
 
 /** Picks the schema by the sender's role (customers and agents send different shapes). */

@@ -6,6 +6,7 @@ import { rooms } from "../../shared/rooms.js";
 import { authenticateAgent } from "../desk/agents.js";
 import { assignedTo, authenticateCustomer, queuePositions } from "../desk/conversations.js";
 import type { DeskDeps } from "../desk/deps.js";
+import { personOf } from "../desk/presence.js";
 import { isCustomerToken } from "../desk/tokens.js";
 import { readCookie, SESSION_COOKIE } from "../http/cookies.js";
 import type { Limiter } from "../limits.js";
@@ -67,6 +68,17 @@ export function attachRealtime(io: DeskServer, r: RealtimeDeps): { stop: () => v
         next(new Error("internal"));
       },
     );
+  });
+
+  // Sockets per person, per instance: an extra handshake fails with `rate_limited`.
+  io.use((socket, next) => {
+    if (socket.conn.readyState !== "open") return next(new Error("unauthorized"));
+    const release = r.limiter.caps.takeSocket(socket.data.actor.role, personOf(socket.data.actor));
+    if (!release) return next(new Error("rate_limited"));
+    // whichever comes first: the socket leaves, or its connection closes before it ever joined
+    socket.on("disconnect", release);
+    socket.conn.once("close", release);
+    next();
   });
 
   io.on("connection", (socket) => {

@@ -10,6 +10,7 @@ import {
 import { rooms } from "../../shared/rooms.js";
 import { history, targetOf } from "../desk/conversations.js";
 import { checkTyping, postMessage } from "../desk/messages.js";
+import { conversationKey } from "../limits.js";
 import { byRole, handle } from "./handle.js";
 import type { HandlerContext } from "./types.js";
 
@@ -21,6 +22,7 @@ export function registerMessageHandlers(ctx: HandlerContext): void {
   socket.on("message:send", handle(ctx, "message:send", byRole(ctx, CustomerSend, AgentSend), async (input) => {
     await limiter.consume("message", socket.id);
     const conversationId = targetOf(actor, idOf(input));
+    await limiter.consume("conversationMessage", conversationKey(conversationId, actor.role));
     const { message, duplicate } = await postMessage(deps, actor, conversationId, input);
     if (!duplicate) {
       broadcast.messageNew(message);
@@ -37,6 +39,7 @@ export function registerMessageHandlers(ctx: HandlerContext): void {
     await limiter.consume("typing", socket.id);
     const conversationId = targetOf(actor, idOf(input));
     await checkTyping(deps, actor, conversationId);
+    await limiter.consume("conversationTyping", conversationKey(conversationId, actor.role));
     socket.to(rooms.conversation(conversationId)).emit("typing", {
       conversationId,
       author: { role: actor.role, name: actor.name },
