@@ -8,7 +8,7 @@ import { createCaps, type Caps } from "./caps.js";
 import type { RateLimits } from "./config.js";
 
 /** `conversationMessage`/`conversationTyping` are keyed by `<conversation id>:<role>`: see `conversationKey`. */
-export type LimitKind = "message" | "typing" | "conversationMessage" | "conversationTyping" | "start" | "loginAddress" | "loginAccount";
+export type LimitKind = "message" | "typing" | "conversationMessage" | "conversationTyping" | "start" | "loginAddress" | "loginAccount" | "cobrowse";
 
 export interface Limiter {
   /** Takes one point for `key`; throws `rate_limited` when none is left. */
@@ -43,6 +43,8 @@ function plans(l: RateLimits): Record<LimitKind, { points: number; duration: num
     start: { points: l.startsPerMinute, duration: 60 },
     loginAddress: { points: l.failedLogins, duration: 15 * 60 },
     loginAccount: { points: l.failedLogins, duration: 15 * 60 },
+    // co-browse batches per socket: 50 a second, bursts of 100 (a large snapshot is split up)
+    cobrowse: { points: 100, duration: 2 },
   };
 }
 

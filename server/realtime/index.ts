@@ -15,6 +15,7 @@ import type { Metrics } from "../metrics.js";
 import { isStoreUnavailable } from "../store/store.js";
 import type { Broadcaster } from "./broadcast.js";
 import type { Inflight } from "./handle.js";
+import { registerCobrowseHandlers } from "./cobrowse.js";
 import { registerConversationHandlers } from "./conversations.js";
 import { registerMessageHandlers } from "./messages.js";
 import { registerPresenceHandlers, startPresenceHeartbeat } from "./presence.js";
@@ -87,6 +88,7 @@ export function attachRealtime(io: DeskServer, r: RealtimeDeps): { stop: () => v
     registerMessageHandlers(ctx);
     registerConversationHandlers(ctx);
     registerPresenceHandlers(ctx);
+    registerCobrowseHandlers(ctx);
     for (const extra of r.extraHandlers ?? []) extra(ctx);
     joinRooms(ctx).catch((err) => log.warn({ err }, "joining rooms failed"));
   });

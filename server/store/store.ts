@@ -58,6 +58,8 @@ export type PersonKey = string;
 export interface CobrowseRecord extends CobrowseState {
   /** The customer socket that allowed and alone may stream. */
   streamerSocketId?: string;
+  /** The assignee who asked: only this agent's sockets receive the mirror. */
+  agentId?: string;
   updatedAt: string;
 }
 
