@@ -4,7 +4,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import AxeBuilder from "@axe-core/playwright";
+import { AxeBuilder } from "@axe-core/playwright";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, buildClient, launchChromium, repoRoot, startDesk, type RunningDesk } from "./harness.js";
@@ -22,6 +22,7 @@ let customerContext: BrowserContext;
 let agentContext: BrowserContext;
 let customer: Page;
 let agent: Page;
+let other: Page;
 const problems: string[] = [];
 
 function watch(page: Page, who: string) {
@@ -193,7 +194,7 @@ describe("customer and agent in the browser", () => {
   it("should count unread messages of other conversations, in the list and the title", async () => {
     const second = await browser.newContext();
     second.setDefaultTimeout(10_000);
-    const other = await second.newPage();
+    other = await second.newPage();
     watch(other, "second customer");
     await other.goto(desk.url);
     await other.getByLabel("Name").fill("Dev Second");
@@ -219,7 +220,6 @@ describe("customer and agent in the browser", () => {
     await agent.waitForFunction(() => document.title === "livedesk");
     await nav.getByRole("button", { name: new RegExp(CUSTOMER.name) }).click();
     await messages(agent).getByText(FIRST).waitFor();
-    await second.close();
   });
 
   it("should pass an accessibility scan of the chat pane and the console, on desktop and phone", async () => {
@@ -235,6 +235,18 @@ describe("customer and agent in the browser", () => {
     await expectAccessible(customer, "customer chat at 375 px");
     await shoot(customer, "customer-chat-mobile");
     await customer.setViewportSize({ width: 1100, height: 760 });
+
+    // The console on a phone: one column, the open conversation first, "Back" to the lists.
+    await agent.setViewportSize({ width: 375, height: 740 });
+    await composer(agent).waitFor();
+    expect(await agent.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await shoot(agent, "agent-console-mobile");
+    await agent.getByRole("button", { name: "Back" }).click();
+    await agent.getByRole("heading", { name: /My conversations/ }).waitFor();
+    await expectAccessible(agent, "agent lists at 375 px");
+    await agent.setViewportSize({ width: 1280, height: 800 });
+    await agent.getByRole("navigation").getByRole("button", { name: new RegExp(CUSTOMER.name) }).click();
+    await composer(agent).waitFor();
   });
 
   it("should resume both sides after a reload", async () => {
@@ -265,6 +277,15 @@ describe("customer and agent in the browser", () => {
       .getByRole("region", { name: /My conversations/ })
       .getByRole("button", { name: new RegExp(CUSTOMER.name) })
       .waitFor({ state: "detached" });
+
+    // The customer may end a chat too, after confirming.
+    await other.getByRole("button", { name: "End chat" }).click();
+    await other.getByRole("button", { name: "Keep chatting" }).click();
+    await other.getByRole("button", { name: "End chat" }).click();
+    await other.getByRole("button", { name: "Yes, end chat" }).click();
+    await other.getByText("This chat has ended.").waitFor();
+    await agent.getByRole("navigation").getByRole("button", { name: /Dev Second/ }).waitFor({ state: "detached" });
+    await other.context().close();
 
     await customer.getByRole("button", { name: "Start a new chat" }).click();
     await customer.getByLabel("Name").waitFor();

@@ -1,22 +1,12 @@
-import type { Conversation, Message, Role } from "../../../shared/protocol.js";
+import type { Conversation, Message } from "../../../shared/protocol.js";
 import { LIMITS } from "../limits.js";
 import type { WireError } from "../../../shared/errors.js";
 import type { DeskLink, LinkStatus } from "./link.js";
-import { Outbox, type DeliveryState } from "./outbox.js";
+import { chatLines, type ChatLine, type Self } from "./lines.js";
+import { Outbox } from "./outbox.js";
 import { SeqLog } from "./seqLog.js";
 
-/** One line of the chat as shown: a stored message, or one of ours still on its way. */
-export interface ChatLine {
-  key: string;
-  seq?: number;
-  clientId?: string;
-  author: { role: Role; id?: string; name: string };
-  body: string;
-  createdAt: string;
-  own: boolean;
-  state: DeliveryState;
-  error?: WireError;
-}
+export type { ChatLine } from "./lines.js";
 
 export interface FeedSnapshot {
   conversation: Conversation | null;
@@ -31,7 +21,7 @@ export interface FeedOptions {
   /** The agent's view of one conversation; `null` for a customer, whose socket is bound to one. */
   conversationId: string | null;
   /** Who we are, for our own lines before the desk stores them. */
-  self: { role: "customer" | "agent"; id?: string; name: string };
+  self: Self;
   onChange: (snapshot: FeedSnapshot) => void;
   /** How long to wait before checking a `lastSeq` we have not seen a message for. */
   lagCheckMs?: number;
@@ -140,7 +130,7 @@ export class ConversationFeed {
   }
 
   snapshot(): FeedSnapshot {
-    return { conversation: this.#conversation, lines: this.#lines(), loaded: this.#loaded, error: this.#error };
+    return { conversation: this.#conversation, lines: chatLines(this.log.list(), this.outbox.items, this.#opts.self), loaded: this.#loaded, error: this.#error };
   }
 
   async #syncLoop(): Promise<void> {
@@ -188,38 +178,6 @@ export class ConversationFeed {
   #mine(conversationId: string): boolean {
     const wanted = this.#opts.conversationId ?? this.#conversation?.id;
     return wanted === undefined || wanted === conversationId;
-  }
-
-  #isOwn(m: Message): boolean {
-    const { self } = this.#opts;
-    return m.author.role === self.role && (self.id === undefined || m.author.id === self.id);
-  }
-
-  #lines(): ChatLine[] {
-    const lines: ChatLine[] = this.log.list().map((m) => ({
-      key: m.clientId ? `c:${m.clientId}` : `s:${m.seq}`,
-      seq: m.seq,
-      ...(m.clientId ? { clientId: m.clientId } : {}),
-      author: m.author,
-      body: m.body,
-      createdAt: m.createdAt,
-      own: this.#isOwn(m),
-      state: "sent",
-    }));
-    for (const o of this.outbox.items) {
-      if (this.log.hasClientId(o.clientId)) continue;
-      lines.push({
-        key: `c:${o.clientId}`,
-        clientId: o.clientId,
-        author: this.#opts.self,
-        body: o.body,
-        createdAt: o.createdAt,
-        own: true,
-        state: o.state,
-        ...(o.error ? { error: o.error } : {}),
-      });
-    }
-    return lines;
   }
 
   #changed(): void {
