@@ -35,7 +35,7 @@ export type FrameMessage =
 /** host page → iframe. */
 export type HostMessage =
   /** Answer to `livedesk:ready`: the stored token (null: none yet) and the prefill. */
-  | { type: "livedesk:init"; token: string | null; identify: Identify | null; host: string }
+  | { type: "livedesk:init"; token: string | null; identify: Identify | null }
   /** `LiveDesk('identify', …)` called after init. */
   | { type: "livedesk:identify"; identify: Identify }
   /** Recorded events of the host page, each batch under `maxBatchBytes` as JSON. */

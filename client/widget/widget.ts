@@ -155,7 +155,7 @@ function mount(desk: string) {
     switch (m.type) {
       case "livedesk:ready":
         ready = true;
-        post({ type: "livedesk:init", token: storage.get(), identify, host: location.origin });
+        post({ type: "livedesk:init", token: storage.get(), identify });
         break;
       case "livedesk:token":
         if (m.token === null || (typeof m.token === "string" && m.token.length <= 512)) storage.set(m.token);

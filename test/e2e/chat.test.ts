@@ -119,6 +119,7 @@ describe("customer and agent in the browser", () => {
     await customer.getByLabel("Message").fill(FIRST);
     await customer.getByRole("button", { name: "Start chat" }).click();
     await customer.getByText("You are 1st in line").waitFor();
+    await customer.waitForFunction(() => document.activeElement?.getAttribute("placeholder") === "Type a message…");
     await messages(customer).getByText(FIRST).waitFor();
 
     const queued = agent.getByRole("navigation").getByRole("button", { name: new RegExp(CUSTOMER.name) });
