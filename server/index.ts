@@ -1,5 +1,5 @@
 /** Boot: config → store → app → listen; graceful shutdown on SIGTERM. */
-import { createApp, type AppOptions } from "./app.js";
+import { createApp, type AppOptions, type DeskApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import { ensureAdmin } from "./desk/agents.js";
 import { createLimiter } from "./limits.js";
@@ -54,12 +54,33 @@ async function shutdown(signal: string) {
   // Let in-flight handlers store what they were given, then drop the transports so
   // clients reconnect (to another instance); a retried send is deduped by clientId.
   await desk.drain();
-  for (const socket of desk.io.of("/").sockets.values()) socket.conn.close();
+  await closeTransports(desk, 2_000);
   desk.io.close();
   await Promise.allSettled(closers.map((c) => c()));
   log.info("bye");
   process.exit(0);
 }
+
+/**
+ * Closes every client connection once its pending packets (the last acks) are written.
+ * `io.close()` alone would discard them: a message stored but never acknowledged.
+ */
+function closeTransports(app: DeskApp, waitMs: number): Promise<void> {
+  const conns = new Set([...app.io.of("/").sockets.values()].map((s) => s.conn));
+  const closed = [...conns].map(
+    (conn) =>
+      new Promise<void>((resolve) => {
+        if (conn.readyState === "closed") return resolve();
+        conn.once("close", () => resolve());
+        conn.close();
+      }),
+  );
+  return new Promise<void>((resolve) => {
+    setTimeout(resolve, waitMs).unref();
+    void Promise.all(closed).then(() => resolve());
+  });
+}
+
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));

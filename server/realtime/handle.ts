@@ -70,19 +70,23 @@ export function handle<S extends z.ZodType, R extends object>(
     }
     const started = performance.now();
     const took = () => (performance.now() - started) / 1000;
-    ctx.inflight.run(() => fn(parsed.data)).then(
-      (result) => {
-        refusals.delete(ctx.socket);
-        ctx.metrics.observe(event, took(), "ok");
-        reply({ ok: true, ...result });
-      },
-      (err: unknown) => {
+    // The ack is part of the work in flight: a shutdown that waits for `idle()` must not
+    // close the transport between storing a message and acknowledging it.
+    void ctx.inflight.run(async () => {
+      let result: R;
+      try {
+        result = await fn(parsed.data);
+      } catch (err: unknown) {
         const error = toWireError(err, ctx, event);
         ctx.metrics.observe(event, took(), error.code);
         reply({ ok: false, error });
         if (error.code === "rate_limited") floodCheck(ctx, event);
-      },
-    );
+        return;
+      }
+      refusals.delete(ctx.socket);
+      ctx.metrics.observe(event, took(), "ok");
+      reply({ ok: true, ...result });
+    });
   };
 }
 
