@@ -127,12 +127,14 @@ describe("customer and agent in the browser", () => {
     await expect(queued.textContent()).resolves.toContain(CUSTOMER.topic);
     await expect(queued.textContent()).resolves.toMatch(/waiting \d+s/);
     await agent.waitForFunction(() => document.title === "(1) livedesk");
+    await shoot(customer, "customer-queued");
   });
 
   it("should let the agent preview, claim, and talk both ways with typing shown", async () => {
     await agent.getByRole("navigation").getByRole("button", { name: new RegExp(CUSTOMER.name) }).click();
     await messages(agent).getByText(FIRST).waitFor();
     await agent.getByText("Preview: claim this conversation to reply.").waitFor();
+    await shoot(agent, "agent-queue-preview");
     await agent.waitForFunction(() => document.title === "livedesk");
 
     await agent.getByRole("button", { name: "Claim" }).click();
