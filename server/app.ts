@@ -10,6 +10,7 @@ import { agentRoutes } from "./http/agents.js";
 import { authRoutes, meRoutes } from "./http/auth.js";
 import { conversationRoutes } from "./http/conversations.js";
 import { errorHandler, notFound } from "./http/errors.js";
+import { demoRoutes } from "./http/demo.js";
 import { healthRoutes } from "./http/health.js";
 import { clientRoutes } from "./http/static.js";
 import type { HttpDeps } from "./http/types.js";
@@ -79,6 +80,7 @@ export function createApp(options: AppOptions): DeskApp {
   app.use("/api/me", meRoutes(http));
   app.use("/api/agents", agentRoutes(http));
   app.use("/api/conversations", conversationRoutes(http));
+  if (config.serveDemo) app.use(demoRoutes());
   app.use(clientRoutes(config.clientDir));
   app.use(notFound);
   app.use(errorHandler(log));
