@@ -103,7 +103,7 @@ serve({
       socket.on("message:new", onDelivered);
       agents[i] = socket;
       for (const c of a.conversations) {
-        const res = await request(socket, "conversation:claim", { conversationId: c.id });
+        const res = await request(socket, "conversation:claim", { conversationId: c.id }, 30_000);
         if (!res.ok) throw new Error(`claim of ${c.id} failed: ${JSON.stringify(res)}`);
       }
     });

@@ -13,7 +13,7 @@ import { parseOptions, type BenchOptions, type Scenario } from "./lib/options.js
 import { installCleanup, killAll, repoRoot } from "./lib/procs.js";
 import { formatTable, formatTargets, rowsOf, targetsOf, type Row } from "./lib/report.js";
 import { startBaseline, startDesk, type System } from "./lib/systems.js";
-import { ChatLoad, latency, throughput } from "./scenarios/chat.js";
+import { ChatLoad, latencyRound, latencyValues, throughput, type Merged } from "./scenarios/chat.js";
 import { claims } from "./scenarios/claims.js";
 import { failover } from "./scenarios/failover.js";
 import { memory } from "./scenarios/memory.js";
@@ -39,6 +39,8 @@ function machine() {
     os: `${os.type()} ${os.release()}`,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     fdLimit: fdLimit(),
+    /** 1-, 5- and 15-minute load averages at the start: anything well above 0 means a busy machine. */
+    loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }
 
@@ -79,9 +81,16 @@ async function main(opts: BenchOptions): Promise<void> {
         loads.push(await ChatLoad.start(base!, opts, log));
         const [deskLoad, baseLoad] = loads as [ChatLoad, ChatLoad];
         if (wants("latency")) {
-          log(`latency: ${opts.conversations} conversations × ${opts.latencyRate} msg/s for ${opts.latencySeconds} s`);
-          const d = await latency(deskLoad, opts);
-          const b = await latency(baseLoad, opts);
+          // alternating rounds, so that a slow spell of the machine hits both systems
+          const rounds = Math.max(1, Math.round(opts.latencyRounds));
+          log(`latency: ${opts.conversations} conversations × ${opts.latencyRate} msg/s for ${opts.latencySeconds} s, in ${rounds} alternating rounds`);
+          const samples: { desk: Merged[]; baseline: Merged[] } = { desk: [], baseline: [] };
+          for (let i = 0; i < rounds; i++) {
+            samples.desk.push(await latencyRound(deskLoad, opts, opts.latencySeconds / rounds, i === 0));
+            samples.baseline.push(await latencyRound(baseLoad, opts, opts.latencySeconds / rounds, i === 0));
+          }
+          const d = latencyValues(deskLoad, samples.desk);
+          const b = latencyValues(baseLoad, samples.baseline);
           results.latency = { desk: d, baseline: b };
           log(`latency p50/p99: desk ${d.p50!.toFixed(2)}/${d.p99!.toFixed(2)} ms, baseline ${b.p50!.toFixed(2)}/${b.p99!.toFixed(2)} ms`);
         }
@@ -110,7 +119,7 @@ async function main(opts: BenchOptions): Promise<void> {
   const rows: Row[] = opts.scenarios.flatMap((s) => (results[s] ? rowsOf(s, results[s].desk, results[s].baseline) : []));
   const targets = targetsOf(rows);
   const seconds = (Date.now() - started) / 1000;
-  const machineLine = `${m.cpu} · ${m.cores} cores · ${m.memoryGiB} GiB · node ${m.node} · ${m.os} · ulimit -n ${m.fdLimit}`;
+  const machineLine = `${m.cpu} · ${m.cores} cores · ${m.memoryGiB} GiB · node ${m.node} · ${m.os} · ulimit -n ${m.fdLimit} · load avg at start ${m.loadavg.join(" ")}`;
   const report = {
     startedAt: new Date(started).toISOString(),
     durationSeconds: Math.round(seconds),

@@ -17,6 +17,8 @@ export interface BenchOptions {
   /** Messages per second per conversation in the latency scenario. */
   latencyRate: number;
   latencySeconds: number;
+  /** The latency time is split into this many rounds, alternating desk and baseline. */
+  latencyRounds: number;
   warmupSeconds: number;
   stepSeconds: number;
   maxSteps: number;
@@ -33,6 +35,8 @@ export interface BenchOptions {
   failoverIntervalMs: number;
   failoverKillAfterMs: number;
   bodyBytes: number;
+  /** Pause before a memory reading, ms (lets per-connection work finish). */
+  settleMs: number;
   /** Record a CPU profile of desk instance A (written under bench/results/profiles). */
   cpuProf: boolean;
   out: string;
@@ -46,6 +50,7 @@ const defaults: Omit<BenchOptions, "smoke" | "scenarios" | "out"> = {
   generators: 2,
   latencyRate: 1,
   latencySeconds: 20,
+  latencyRounds: 2,
   warmupSeconds: 3,
   stepSeconds: 5,
   maxSteps: 8,
@@ -60,6 +65,7 @@ const defaults: Omit<BenchOptions, "smoke" | "scenarios" | "out"> = {
   failoverIntervalMs: 2000,
   failoverKillAfterMs: 3000,
   bodyBytes: 100,
+  settleMs: 3000,
   cpuProf: false,
   maxMinutes: 15,
 };
@@ -68,6 +74,7 @@ const smoke: Partial<BenchOptions> = {
   conversations: 20,
   generators: 1,
   latencySeconds: 2,
+  latencyRounds: 1,
   warmupSeconds: 0.5,
   stepSeconds: 1,
   maxSteps: 2,
@@ -79,6 +86,7 @@ const smoke: Partial<BenchOptions> = {
   failoverMessages: 3,
   failoverIntervalMs: 500,
   failoverKillAfterMs: 600,
+  settleMs: 300,
   maxMinutes: 3,
 };
 
@@ -119,7 +127,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   }
   const scenarios = (flags.get("scenarios") ?? env.BENCH_SCENARIOS ?? SCENARIOS.join(",")).split(",").map((s) => s.trim());
   for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"`);
-  const out = flags.get("out") ?? env.BENCH_OUT ?? (isSmoke ? "bench/results/smoke.tmp.json" : "bench/results/latest.json");
+  const out = flags.get("out") ?? env.BENCH_OUT ?? (isSmoke ? "bench/results/smoke.json.tmp" : "bench/results/latest.json");
   flags.delete("scenarios");
   flags.delete("out");
   if (flags.has("help")) throw new Error(usage());

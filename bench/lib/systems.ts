@@ -7,8 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { freePort } from "../../test/helpers/redis.js";
-import type { Auth } from "./client.js";
-import { pool } from "./client.js";
+import { closeAll, connect, pool, request, type Auth } from "./client.js";
 import { startServer, type ServerProc } from "./procs.js";
 
 export type Kind = "desk" | "baseline";
@@ -22,8 +21,12 @@ export interface System {
   a: ServerProc;
   /** Absent for a single instance. */
   b?: ServerProc;
-  /** Conversations ready for a customer socket (queued on the desk). */
-  newConversations(n: number): Promise<Conv[]>;
+  /**
+   * Conversations ready for a customer socket: queued on the desk, or with `assignTo`
+   * claimed right after creation by those agents in turn (the queue stays short: every
+   * change of a long queue costs the desk O(queue), see bench/README.md).
+   */
+  newConversations(n: number, assignTo?: Auth[]): Promise<Conv[]>;
   /** Socket credentials of `n` distinct agents (the same ones on every call). */
   agents(n: number): Promise<Auth[]>;
   stop(): Promise<void>;
@@ -85,15 +88,25 @@ export async function startDesk(opts: StartOptions): Promise<System> {
     kind: "desk",
     a,
     b,
-    async newConversations(n) {
-      return pool(Array.from({ length: n }), 16, async (_, i) => {
-        const res = await api<{ conversation: { id: string }; customerToken: string }>(urls[i % urls.length]!, "/api/conversations", {
-          name: `Customer ${++seq}`,
-          email: `customer${seq}@bench.example.com`,
-          message: "Hello, I have a question about my order.",
+    async newConversations(n, assignTo = []) {
+      const claimers = await pool(assignTo, 8, (auth, i) => connect(urls[i % urls.length]!, auth));
+      try {
+        return await pool(Array.from({ length: n }), 16, async (_, i) => {
+          const res = await api<{ conversation: { id: string }; customerToken: string }>(urls[i % urls.length]!, "/api/conversations", {
+            name: `Customer ${++seq}`,
+            email: `customer${seq}@bench.example.com`,
+            message: "Hello, I have a question about my order.",
+          });
+          const id = res.conversation.id;
+          if (claimers.length > 0) {
+            const claimed = await request(claimers[i % claimers.length]!, "conversation:claim", { conversationId: id }, 30_000);
+            if (!claimed.ok) throw new Error(`claim of ${id} failed: ${JSON.stringify(claimed)}`);
+          }
+          return { id, auth: { customerToken: res.customerToken } };
         });
-        return { id: res.conversation.id, auth: { customerToken: res.customerToken } };
-      });
+      } finally {
+        closeAll(claimers);
+      }
     },
     async agents(n) {
       adminToken ||= (await api<{ token: string }>(a.url, "/api/auth/login", ADMIN)).token;

@@ -90,24 +90,31 @@ export function strictP99(r: Merged): number {
   return percentiles(all, [99])[0]!;
 }
 
-export async function latency(load: ChatLoad, opts: BenchOptions): Promise<Values> {
+/** One latency sample of `seconds` at the latency rate (after a discarded warm-up on the first). */
+export async function latencyRound(load: ChatLoad, opts: BenchOptions, seconds: number, warmup: boolean): Promise<Merged> {
   const rate = opts.conversations * opts.latencyRate;
-  await load.run(rate, opts.warmupSeconds); // JIT, connection pools, Redis scripts: not measured
-  const r = await load.run(rate, opts.latencySeconds);
-  const [p50, p95, p99, max] = percentiles(r.latencies, [50, 95, 99, 100]);
-  const [ack50] = percentiles(r.ackLatencies, [50]);
+  if (warmup) await load.run(rate, opts.warmupSeconds); // JIT, connection pools, Redis scripts: not measured
+  return load.run(rate, seconds);
+}
+
+export function latencyValues(load: ChatLoad, rounds: Merged[]): Values {
+  const latencies = concat(rounds.map((r) => r.latencies));
+  const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
+  const [p50, p95, p99, max] = percentiles(latencies, [50, 95, 99, 100]);
+  const [ack50] = percentiles(concat(rounds.map((r) => r.ackLatencies)), [50]);
+  const sum = (k: "sent" | "delivered" | "undelivered" | "ackErrors") => rounds.reduce((n, r) => n + r[k], 0);
   return {
     sockets: load.sockets,
-    offered: r.sent / r.seconds,
-    delivered: r.delivered / r.seconds,
+    offered: sum("sent") / seconds,
+    delivered: sum("delivered") / seconds,
     p50: p50!,
     p95: p95!,
     p99: p99!,
     max: max!,
     ackP50: ack50!,
-    undelivered: r.undelivered,
-    ackErrors: r.ackErrors,
-    lag: r.schedulerLagMs,
+    undelivered: sum("undelivered"),
+    ackErrors: sum("ackErrors"),
+    lag: Math.max(...rounds.map((r) => r.schedulerLagMs)),
   };
 }
 

@@ -11,7 +11,9 @@ import type { Values } from "./types.js";
 
 export async function failover(system: System, opts: BenchOptions, log: (s: string) => void): Promise<Values> {
   if (!system.b) throw new Error("failover needs two instances");
-  const convs = await system.newConversations(opts.failoverSockets);
+  // assigned conversations, 10 per agent (agents are not connected during the failover)
+  const agents = await system.agents(Math.max(1, Math.min(200, Math.ceil(opts.failoverSockets / 10))));
+  const convs = await system.newConversations(opts.failoverSockets, agents);
   const gen = new Generator(`load-failover-${system.kind}`, "load-failover.ts");
   try {
     log(`${system.kind}: ${convs.length} customers on A, SIGKILL of A after ${opts.failoverKillAfterMs} ms`);

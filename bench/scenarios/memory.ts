@@ -15,9 +15,11 @@ export async function memory(kind: Kind, opts: BenchOptions, log: (s: string) =>
   const gen = new Generator(`load-idle-${kind}`, "load-idle.ts");
   try {
     const ws = inspectorUrl(system.a.tail());
-    log(`${kind}: creating ${opts.idleSockets} conversations`);
-    const convs = await system.newConversations(opts.idleSockets);
-    await sleep(1000);
+    // customers waiting on an assignee (the steady state); up to 500 conversations per agent
+    const agents = await system.agents(Math.ceil(opts.idleSockets / 500));
+    log(`${kind}: creating ${opts.idleSockets} conversations, assigned to ${agents.length} agents`);
+    const convs = await system.newConversations(opts.idleSockets, agents);
+    await sleep(opts.settleMs / 3);
     const before = await memoryAfterGc(ws);
     const rssBefore = system.a.rss();
     log(`${kind}: connecting ${opts.idleSockets} idle customer sockets`);
@@ -27,7 +29,7 @@ export async function memory(kind: Kind, opts: BenchOptions, log: (s: string) =>
       concurrency: 50,
     });
     if (res.failed > 0) log(`${kind}: ${res.failed} sockets failed to connect (${res.firstError})`);
-    await sleep(3000); // let per-connection work (presence, queue positions) finish
+    await sleep(opts.settleMs); // let per-connection work (presence, queue positions) finish
     const after = await memoryAfterGc(ws);
     const rssAfter = system.a.rss();
     const n = Math.max(1, res.connected);
