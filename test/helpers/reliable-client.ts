@@ -38,6 +38,8 @@ export interface Answer {
   event: RequestEvent;
   ok: boolean;
   code?: string;
+  /** When it was sent (`performance.now()`). */
+  at: number;
   ms: number;
 }
 
@@ -75,6 +77,8 @@ export class FailoverLink implements DeskLink {
   }
 
   connect(): void {
+    // after `goOffline()`, reconnect time counts from when we try again
+    if (this.#offline && this.#lostAt !== null) this.#lostAt = performance.now();
     this.#offline = false;
     if (!this.#socket && this.#timer === undefined) this.#open();
   }
@@ -104,11 +108,11 @@ export class FailoverLink implements DeskLink {
     try {
       res = await emitWithAck(socket, event, payload, this.#opts.ackTimeoutMs);
     } catch (err) {
-      this.answers.push({ event, ok: false, code: "no_answer", ms: performance.now() - started });
+      this.answers.push({ event, ok: false, code: "no_answer", at: started, ms: performance.now() - started });
       throw err;
     }
     const ms = performance.now() - started;
-    this.answers.push(res.ok ? { event, ok: true, ms } : { event, ok: false, code: res.error.code, ms });
+    this.answers.push(res.ok ? { event, ok: true, at: started, ms } : { event, ok: false, code: res.error.code, at: started, ms });
     if (event === "message:send" && res.ok) {
       const message = (res as unknown as { message: Message }).message;
       if (message.clientId) this.acked.set(message.clientId, message);
