@@ -90,7 +90,7 @@ async function openDemo(setup?: (page: Page) => Promise<unknown>) {
 async function embedFrame(page: Page): Promise<Frame> {
   await expect.poll(() => page.frames().some((f) => f.url().startsWith(`${deskOrigin}/`))).toBe(true);
   const frame = page.frames().find((f) => f.url().startsWith(`${deskOrigin}/`))!;
-  await expect.poll(() => frame.evaluate(() => (window as any).__embed?.init !== null)).toBe(true);
+  await expect.poll(() => frame.evaluate(() => Boolean((window as any).__embed?.init))).toBe(true);
   return frame;
 }
 
