@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz [-- --duration=60 --seed=N --concurrency=8]` (or FUZZ_DURATION, FUZZ_SEED):
+ * `npm run fuzz [-- --duration=60 --seed=N --concurrency=8 --limits=on]` (or FUZZ_DURATION, FUZZ_SEED, FUZZ_LIMITS):
  * fuzzes an in-process desk and exits non-zero on any finding. Replay a run with its seed.
  */
 import { runFuzz, type FuzzReport } from "./engine.js";
@@ -9,9 +9,16 @@ const positional = process.argv.slice(2).find((a) => /^\d+$/.test(a));
 const seconds = Number(arg("duration") ?? positional ?? process.env.FUZZ_DURATION ?? 60);
 const seedRaw = arg("seed") ?? process.env.FUZZ_SEED;
 const concurrency = Number(arg("concurrency") ?? 8);
+// `--limits=on`: fuzz with the production rate limits and caps (default: off, to reach deeper code)
+const limits = (arg("limits") ?? process.env.FUZZ_LIMITS) === "on";
 
-console.log(`fuzzing for ${seconds} s (concurrency ${concurrency}${seedRaw ? `, seed ${seedRaw}` : ""}) …`);
-const report = await runFuzz({ durationMs: seconds * 1000, seed: seedRaw ? Number(seedRaw) : undefined, concurrency });
+console.log(`fuzzing for ${seconds} s (concurrency ${concurrency}, limits ${limits ? "on" : "off"}${seedRaw ? `, seed ${seedRaw}` : ""}) …`);
+const report = await runFuzz({
+  durationMs: seconds * 1000,
+  seed: seedRaw ? Number(seedRaw) : undefined,
+  concurrency,
+  ...(limits && { env: { DESK_RATE_LIMITS: "" } }),
+});
 print(report);
 process.exit(report.failures.length ? 1 : 0);
 
