@@ -5,20 +5,8 @@
 import { z } from "zod";
 import type { WireError } from "./errors.js";
 
-export const LIMITS = {
-  name: 80,
-  topic: 120,
-  body: 4000,
-  clientId: 128,
-  id: 64,
-  /** Largest JSON body accepted by the HTTP API, in bytes. */
-  httpBody: 16 * 1024,
-  /** Socket.IO `maxHttpBufferSize`, in bytes. */
-  socketFrame: 64 * 1024,
-  /** One `cobrowse:events` batch, serialised, in bytes (stays under the frame limit). */
-  cobrowseBatch: 60 * 1024,
-  historyPage: 500,
-} as const;
+export { LIMITS } from "./limits.js";
+import { LIMITS } from "./limits.js";
 
 const trimmed = (max: number) => z.string().trim().min(1).max(max);
 const id = z.string().min(1).max(LIMITS.id).regex(/^[A-Za-z0-9_-]+$/, "not an id");

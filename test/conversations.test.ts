@@ -200,3 +200,14 @@ describe("queue and claims", () => {
     expect(check.body.conversation.status).toBe("queued");
   });
 });
+
+describe("queue previews", () => {
+  it("updates every agent's queue entry when a waiting customer writes again", async () => {
+    const sa = await agentSocket(t, (await newAgent(t)).token);
+    const { conversation, customerToken } = await startConversation(t, { message: "first words" });
+    const cust = await customerSocket(t, customerToken);
+    const updated = next(sa, "conversation:updated", (c) => c.id === conversation.id && c.lastSeq === 2);
+    await call(cust, "message:send", { clientId: "more", body: "and some more words" });
+    expect(await updated).toMatchObject({ status: "queued", preview: "and some more words" });
+  });
+});

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agentSocket, api, call, customerSocket, newAgent, next, record, settle, startConversation, startDesk, type TestDesk } from "./helpers/desk.js";
+import { agentSocket, api, call, connectSocket, customerSocket, newAgent, next, record, settle, startConversation, startDesk, type TestDesk } from "./helpers/desk.js";
 
 let t: TestDesk;
 beforeAll(async () => {
@@ -77,5 +77,17 @@ describe("presence", () => {
     const wentOffline = next(watcher, "conversation:updated", (c) => c.id === conversation.id && !c.customer.online);
     cust.disconnect();
     await wentOffline;
+  });
+});
+
+describe("presence on reconnect", () => {
+  it("tells a reconnecting customer its assignee's current presence at once", async () => {
+    const a = await newAgent(t, "Reliable Rita");
+    const sa = await agentSocket(t, a.token);
+    const { conversation, customerToken } = await startConversation(t);
+    await call(sa, "conversation:claim", { conversationId: conversation.id });
+    await call(sa, "presence:set", { status: "away" });
+    const told = new Promise<any>((resolve) => connectSocket(t, { customerToken }, {}, (s) => s.once("presence", resolve)));
+    expect(await told).toMatchObject({ role: "agent", id: a.agent.id, name: "Reliable Rita", status: "away", conversationId: conversation.id });
   });
 });

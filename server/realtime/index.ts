@@ -6,6 +6,7 @@ import { rooms } from "../../shared/rooms.js";
 import { authenticateAgent } from "../desk/agents.js";
 import { assignedTo, authenticateCustomer, queuePositions } from "../desk/conversations.js";
 import type { DeskDeps } from "../desk/deps.js";
+import { agentPerson, presenceOf } from "../desk/presence.js";
 import { personOf } from "../desk/presence.js";
 import { isCustomerToken } from "../desk/tokens.js";
 import { readCookie, SESSION_COOKIE } from "../http/cookies.js";
@@ -99,8 +100,16 @@ export function attachRealtime(io: DeskServer, r: RealtimeDeps): { stop: () => v
 async function joinRooms({ socket, actor, deps }: HandlerContext): Promise<void> {
   if (actor.role === "customer") {
     socket.join([rooms.conversation(actor.conversationId), rooms.customer(actor.conversationId)]);
-    const mine = (await queuePositions(deps)).find((p) => p.conversationId === actor.conversationId);
-    if (mine) socket.emit("queue:position", { position: mine.position });
+    const conversation = await deps.store.getConversation(actor.conversationId);
+    if (conversation?.status === "queued") {
+      const mine = (await queuePositions(deps)).find((p) => p.conversationId === actor.conversationId);
+      if (mine) socket.emit("queue:position", { position: mine.position });
+    } else if (conversation?.status === "assigned" && conversation.assignee) {
+      // a reloaded customer page learns its agent's presence at once
+      const { id, name } = conversation.assignee;
+      const status = await presenceOf(deps, agentPerson(id));
+      socket.emit("presence", { role: "agent", id, name, status, conversationId: conversation.id });
+    }
     return;
   }
   socket.join([rooms.agents, rooms.agent(actor.agentId), rooms.session(actor.sessionId)]);

@@ -23,9 +23,11 @@ export function registerMessageHandlers(ctx: HandlerContext): void {
     await limiter.consume("message", socket.id);
     const conversationId = targetOf(actor, idOf(input));
     await limiter.consume("conversationMessage", conversationKey(conversationId, actor.role));
-    const { message, duplicate } = await postMessage(deps, actor, conversationId, input);
+    const { message, conversation, duplicate } = await postMessage(deps, actor, conversationId, input);
     if (!duplicate) {
       broadcast.messageNew(message);
+      // agents watching the queue see a waiting customer's latest words (assignees get message:new)
+      if (conversation.status === "queued") broadcast.conversationUpdated(conversation);
       ctx.metrics.messagesStored.inc();
     }
     return { message };

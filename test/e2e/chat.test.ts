@@ -41,7 +41,10 @@ async function expectAccessible(page: Page, what: string) {
   expect(report, `${what}: accessibility violations`).toEqual([]);
 }
 
-const shoot = (page: Page, name: string) => page.screenshot({ path: join(screenshots, `${name}.png`) });
+/** Screenshots for README are refreshed with DESK_SCREENSHOTS=1, so a plain test run leaves the tree clean. */
+const shoot = async (page: Page, name: string) => {
+  if (process.env.DESK_SCREENSHOTS === "1") await page.screenshot({ path: join(screenshots, `${name}.png`) });
+};
 const messages = (page: Page) => page.getByRole("list", { name: "Messages" });
 const composer = (page: Page) => page.getByLabel("Type a message");
 
