@@ -19,6 +19,7 @@ import {
   type TestDesk,
 } from "./helpers/desk.js";
 import { rawSocket } from "./helpers/raw.js";
+import { parseRateLimits } from "../server/config.js";
 
 const SHOP = "https://shop.example";
 const EVIL = "https://evil.example";
@@ -542,6 +543,48 @@ describe("with rate limits on", () => {
     for (let i = 0; i < limited.config.rateLimits.failedLogins + 2; i++) {
       const res = await api(limited.url, "/api/auth/login", { body: { email: agent.email, password: agent.password }, headers: { "x-forwarded-for": "10.2.0.4" } });
       expect(res.status).toBe(200);
+    }
+  });
+});
+
+describe("limit configuration", () => {
+  it("reads every limit from DESK_RATE_LIMITS, and refuses an unknown one", () => {
+    const limits = parseRateLimits(
+      "message=4/6,typing=2,starts=3,logins=4,conversationMessage=7/9,conversationTyping=5,disconnectAfter=11,customerSockets=2,agentSockets=3,openConversations=1",
+    );
+    expect(limits).toMatchObject({
+      enabled: true,
+      messagePerSecond: 4,
+      messageBurst: 6,
+      typingPerSecond: 2,
+      startsPerMinute: 3,
+      failedLogins: 4,
+      conversationMessagePerSecond: 7,
+      conversationMessageBurst: 9,
+      conversationTypingPerSecond: 5,
+      disconnectAfter: 11,
+      customerSockets: 2,
+      agentSockets: 3,
+      openConversationsPerAddress: 1,
+    });
+    expect(parseRateLimits("")).toMatchObject({ enabled: true, customerSockets: 10, agentSockets: 20, openConversationsPerAddress: 5, disconnectAfter: 200 });
+    expect(parseRateLimits("off").enabled).toBe(false);
+    expect(() => parseRateLimits("sockets=5")).toThrow(/unknown limit/);
+    expect(() => parseRateLimits("customerSockets=-1")).toThrow(/bad value/);
+  });
+
+  it("cuts a flooding socket off after the configured number of refusals in a row", async () => {
+    const desk = await startDesk({ env: { DESK_RATE_LIMITS: "message=1/1,disconnectAfter=5" } });
+    try {
+      const { customerToken } = await startConversation(desk);
+      const cust = await customerSocket(desk, customerToken);
+      const cutOff = new Promise<string>((resolve) => cust.once("disconnect", resolve));
+      const codes: string[] = [];
+      for (let i = 0; i < 20; i++) cust.emit("message:send", { clientId: `f${i}`, body: "x" }, (a: any) => codes.push(a.ok ? "ok" : a.error.code));
+      expect(await cutOff).toBe("io server disconnect");
+      expect(codes.filter((c) => c === "rate_limited").length).toBeLessThanOrEqual(6);
+    } finally {
+      await desk.close();
     }
   });
 });
