@@ -35,6 +35,8 @@ export interface ChatResult {
   delivered: number;
   undelivered: number;
   latencies: Float64Array;
+  /** When each of `latencies` was sent, ms after the run's start (for a timeline). */
+  sentAt: Float64Array;
   ackLatencies: Float64Array;
   sendWindowMs: number;
   /** Worst lateness of the send scheduler (the generator's own event-loop lag), ms. */
@@ -51,6 +53,8 @@ const agents: Socket[] = [];
 const customers: Socket[] = [];
 const pending = new Map<string, Pending>();
 let latencies: number[] = [];
+let sentAt: number[] = [];
+let runStart = 0;
 let ackLatencies: number[] = [];
 let body = "";
 let name = "chat";
@@ -64,6 +68,7 @@ function onDelivered(message: { clientId?: string; author?: { role?: string } })
   if (!p || p.delivered) return;
   p.delivered = true;
   latencies.push(performance.now() - p.t0);
+  sentAt.push(p.t0 - runStart);
   if (p.acked) pending.delete(message.clientId);
 }
 
@@ -121,6 +126,7 @@ serve({
 
   async run(args: ChatRun): Promise<ChatResult> {
     latencies = [];
+    sentAt = [];
     ackLatencies = [];
     ackErrors = 0;
     pending.clear();
@@ -129,6 +135,7 @@ serve({
     let rr = 0;
     let lag = 0;
     const start = performance.now();
+    runStart = start;
     const tickMs = 2;
     await new Promise<void>((resolve) => {
       let expected = start;
@@ -156,6 +163,7 @@ serve({
       delivered: latencies.length,
       undelivered,
       latencies: Float64Array.from(latencies),
+      sentAt: Float64Array.from(sentAt),
       ackLatencies: Float64Array.from(ackLatencies),
       sendWindowMs,
       schedulerLagMs: lag,

@@ -13,7 +13,7 @@ import { parseOptions, type BenchOptions, type Scenario } from "./lib/options.js
 import { installCleanup, killAll, repoRoot } from "./lib/procs.js";
 import { formatTable, formatTargets, rowsOf, targetsOf, type Row } from "./lib/report.js";
 import { startBaseline, startDesk, type System } from "./lib/systems.js";
-import { ChatLoad, latencyRound, latencyValues, throughput, type Merged } from "./scenarios/chat.js";
+import { ChatLoad, latencyRound, latencyTimeline, latencyValues, throughput, type Merged } from "./scenarios/chat.js";
 import { claims } from "./scenarios/claims.js";
 import { failover } from "./scenarios/failover.js";
 import { memory } from "./scenarios/memory.js";
@@ -57,6 +57,7 @@ async function main(opts: BenchOptions): Promise<void> {
   log(`machine: ${m.cpu}, ${m.cores} cores, node ${m.node}, ulimit -n ${m.fdLimit}${opts.smoke ? " — SMOKE sizes" : ""}`);
 
   const results: Partial<Record<Scenario, { desk: Values; baseline: Values }>> = {};
+  const timelines: Record<string, { desk: number[][]; baseline: number[][] }> = {};
   const wants = (s: Scenario) => opts.scenarios.includes(s);
   const redis: RedisHandle[] = [];
   const systems: System[] = [];
@@ -92,6 +93,7 @@ async function main(opts: BenchOptions): Promise<void> {
           const d = latencyValues(deskLoad, samples.desk);
           const b = latencyValues(baseLoad, samples.baseline);
           results.latency = { desk: d, baseline: b };
+          timelines.latencyP99BySecond = { desk: latencyTimeline(samples.desk), baseline: latencyTimeline(samples.baseline) };
           log(`latency p50/p99: desk ${d.p50!.toFixed(2)}/${d.p99!.toFixed(2)} ms, baseline ${b.p50!.toFixed(2)}/${b.p99!.toFixed(2)} ms`);
         }
         if (wants("throughput")) {
@@ -130,6 +132,7 @@ async function main(opts: BenchOptions): Promise<void> {
     rows,
     targets,
     raw: results,
+    timelines,
     notes,
   };
   const out = resolve(repoRoot, opts.out);

@@ -75,11 +75,18 @@ export interface StartOptions {
 
 export async function startDesk(opts: StartOptions): Promise<System> {
   const env = deskEnv(opts.redisUrl);
+  // only A creates the admin agent (B shares it through Redis): no race between the two
+  const { DESK_ADMIN_EMAIL: _e, DESK_ADMIN_PASSWORD: _p, ...envB } = env;
   const start = async (instance: "a" | "b") =>
-    startServer({ name: `desk-${instance}`, script: "server/index.ts", port: await freePort(), env, nodeArgs: opts.nodeArgs?.(instance), readyPath: "/readyz" });
-  // one after the other: both would otherwise race to create the admin agent
-  const a = await start("a");
-  const b = opts.single ? undefined : await start("b");
+    startServer({
+      name: `desk-${instance}`,
+      script: "server/index.ts",
+      port: await freePort(),
+      env: instance === "a" ? env : envB,
+      nodeArgs: opts.nodeArgs?.(instance),
+      readyPath: "/readyz",
+    });
+  const [a, b] = await Promise.all([start("a"), opts.single ? undefined : start("b")]);
   const urls = b ? [a.url, b.url] : [a.url];
   const agentTokens: string[] = [];
   let adminToken = "";

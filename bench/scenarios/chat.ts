@@ -16,6 +16,8 @@ export interface Merged {
   undelivered: number;
   ackErrors: number;
   latencies: Float64Array;
+  /** p99 of the messages sent in each second of the run (spots periodic stalls). */
+  p99BySecond: number[];
   ackLatencies: Float64Array;
   seconds: number;
   schedulerLagMs: number;
@@ -73,6 +75,7 @@ export class ChatLoad {
       undelivered: results.reduce((n, r) => n + r.undelivered, 0),
       ackErrors: results.reduce((n, r) => n + r.ackErrors, 0),
       latencies: concat(results.map((r) => r.latencies)),
+      p99BySecond: bySecond(results, seconds),
       ackLatencies: concat(results.map((r) => r.ackLatencies)),
       seconds: Math.max(...results.map((r) => r.sendWindowMs)) / 1000,
       schedulerLagMs: Math.max(...results.map((r) => r.schedulerLagMs)),
@@ -82,6 +85,12 @@ export class ChatLoad {
   async close(): Promise<void> {
     await Promise.all(this.generators.map((g) => g.close()));
   }
+}
+
+function bySecond(results: ChatResult[], seconds: number): number[] {
+  const buckets: number[][] = Array.from({ length: Math.ceil(seconds) }, () => []);
+  for (const r of results) r.latencies.forEach((l, i) => buckets[Math.min(buckets.length - 1, Math.floor(r.sentAt[i]! / 1000))]?.push(l));
+  return buckets.map((b) => Math.round(percentiles(b, [99])[0]! * 10) / 10);
 }
 
 /** p99 counting every undelivered message as infinitely late. */
@@ -116,6 +125,11 @@ export function latencyValues(load: ChatLoad, rounds: Merged[]): Values {
     ackErrors: sum("ackErrors"),
     lag: Math.max(...rounds.map((r) => r.schedulerLagMs)),
   };
+}
+
+/** Per-second p99 of each round, for the raw section of the report. */
+export function latencyTimeline(rounds: Merged[]): number[][] {
+  return rounds.map((r) => r.p99BySecond);
 }
 
 /**
