@@ -72,8 +72,9 @@ export function registerCobrowseHandlers(ctx: HandlerContext): void {
   }));
 
   const end = (conversationId: string, reason: "left" | "closed" | "released", onlyIfStreamer?: string) => {
-    cobrowse
-      .endCobrowse(deps, conversationId, reason, onlyIfStreamer)
+    // tracked, so a shutdown lets it finish before closing the store
+    ctx.inflight
+      .run(() => cobrowse.endCobrowse(deps, conversationId, reason, onlyIfStreamer))
       .then((change) => change && announce(change))
       .catch((err: unknown) => log.warn({ err, conversationId, reason }, "co-browse session not ended"));
   };

@@ -16,7 +16,7 @@ export function registerPresenceHandlers(ctx: HandlerContext): void {
     .catch((err) => log.warn({ err }, "presence join failed"));
 
   socket.on("disconnect", () => {
-    socketDisconnected(deps, actor, socket.id).catch((err) => log.warn({ err }, "presence leave failed"));
+    ctx.inflight.run(() => socketDisconnected(deps, actor, socket.id)).catch((err) => log.warn({ err }, "presence leave failed"));
   });
 
   socket.on("presence:set", handle(ctx, "presence:set", PresenceSet, async ({ status }) => {
