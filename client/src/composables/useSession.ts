@@ -38,6 +38,8 @@ export interface CustomerSession {
   start(input: StartConversationInput): Promise<Conversation>;
   /** Drops the token (after the chat ended, or when the desk no longer knows it). */
   forget(): void;
+  /** Takes the store's token again (the widget's host handed one over after start-up). */
+  reload(): void;
 }
 
 export function useCustomerSession(store: TokenStore = localTokenStore(CUSTOMER_TOKEN_KEY)): CustomerSession {
@@ -53,6 +55,9 @@ export function useCustomerSession(store: TokenStore = localTokenStore(CUSTOMER_
     forget() {
       store.clear();
       token.value = null;
+    },
+    reload() {
+      token.value = store.get();
     },
   };
 }
