@@ -43,6 +43,9 @@ export function startRecording(options: RecorderOptions): Recorder {
     for (const batch of splitEvents(events, maxBatchBytes)) options.send(batch);
   };
 
+  // Drawn before recording starts, inside a blocked element: never serialized, so neither the
+  // box nor its moves reach the agent (nodes added to a blocked host's shadow root later would).
+  const outline = createOutline(options.layer ?? document.body);
   const stopRecording = record({
     emit(event) {
       buffer.push(event);
@@ -59,7 +62,6 @@ export function startRecording(options: RecorderOptions): Recorder {
     sampling: { mousemove: 50, scroll: 150, input: "last" },
   });
 
-  const outline = createOutline(options.layer ?? document.body);
   return {
     resync: () => record.takeFullSnapshot(true),
     highlight(nodeId) {
