@@ -56,7 +56,7 @@ const defaults: Omit<BenchOptions, "smoke" | "scenarios" | "out"> = {
   maxSteps: 8,
   stepFactor: 1.5,
   p99LimitMs: 100,
-  idleSockets: 10_000,
+  idleSockets: 5_000,
   claimConversations: 500,
   claimAgents: 50,
   claimContenders: 10,

@@ -141,16 +141,24 @@ export async function throughput(load: ChatLoad, opts: BenchOptions, log: (s: st
   let best: { rate: number; delivered: number; p99: number } | null = null;
   let failed = Number.POSITIVE_INFINITY;
   let rate = opts.conversations * opts.latencyRate;
+  // A step over the limit is tried once more before it counts: on a shared machine one
+  // stall of some other process must not end the ramp.
   const step = async (r: number) => {
-    const res = await load.run(r, opts.stepSeconds);
-    const p99 = strictP99(res);
-    const delivered = res.delivered / res.seconds;
-    const ok = p99 <= opts.p99LimitMs && res.ackErrors === 0 && res.undelivered === 0;
-    log(`${load.system.kind}: ${Math.round(r)} msg/s offered → ${Math.round(delivered)} delivered/s, p99 ${p99.toFixed(1)} ms${ok ? "" : " ✗"}`);
-    if (ok && (!best || delivered > best.delivered)) best = { rate: r, delivered, p99 };
-    if (!ok) failed = Math.min(failed, r);
-    await new Promise((res) => setTimeout(res, 500));
-    return ok;
+    for (let attempt = 0; ; attempt++) {
+      const res = await load.run(r, opts.stepSeconds);
+      const p99 = strictP99(res);
+      const delivered = res.delivered / res.seconds;
+      const ok = p99 <= opts.p99LimitMs && res.ackErrors === 0 && res.undelivered === 0;
+      const retry = !ok && attempt === 0 && !opts.smoke;
+      log(`${load.system.kind}: ${Math.round(r)} msg/s offered → ${Math.round(delivered)} delivered/s, p99 ${p99.toFixed(1)} ms${ok ? "" : retry ? " ✗ (once more)" : " ✗"}`);
+      await new Promise((res) => setTimeout(res, 500));
+      if (ok && (!best || delivered > best.delivered)) best = { rate: r, delivered, p99 };
+      if (ok) return true;
+      if (!retry) {
+        failed = Math.min(failed, r);
+        return false;
+      }
+    }
   };
   let steps = 0;
   for (; steps < opts.maxSteps; steps++) {
