@@ -233,8 +233,19 @@ describe("co-browse through the widget", () => {
       });
     await expect.poll(outline, { timeout: 1_000, interval: 50 }).toBe(true);
     expect(Date.now() - clicked).toBeLessThan(1_000);
-    await shoot(host, "cobrowse-customer");
-    await shoot(agent, "cobrowse-agent");
+    if (process.env.DESK_SCREENSHOTS === "1") {
+      // The outline scrolls its element into view smoothly: shoot once the page and the mirror are still.
+      await host.waitForFunction(() => {
+        const root = document.getElementById("livedesk-widget")!.shadowRoot!;
+        const box = [...root.querySelectorAll("div")].find((d) => d.style.display === "block")?.getBoundingClientRect();
+        const target = [...document.querySelectorAll("h2")].find((h) => h.textContent === "Rain jacket")!.getBoundingClientRect();
+        return !!box && Math.abs(box.top + 4 - target.top) < 1 && Math.abs(box.left + 4 - target.left) < 1;
+      });
+      const y = await host.evaluate(() => scrollY);
+      await expect.poll(() => mirror(agent).locator("html").evaluate((el) => el.ownerDocument.defaultView!.scrollY)).toBe(y);
+      await shoot(host, "cobrowse-customer");
+      await shoot(agent, "cobrowse-agent");
+    }
 
     // Something happens on the page after the outline appeared: it is streamed, the outline is not.
     await host.mouse.move(200, 200);
@@ -319,6 +330,42 @@ describe("co-browse through the widget", () => {
     await banner().waitFor({ state: "hidden", timeout: 1_000 });
     expect(Date.now() - t).toBeLessThan(1_000);
     await chat().getByText("This chat has ended.").waitFor();
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("co-browse of the desk's own customer page", () => {
+  it("mirrors `/` after consent, masks the draft in the composer, outlines what the agent points at", async () => {
+    const customer = await newPage({ width: 1000, height: 700 });
+    await customer.goto(deskA);
+    await customer.getByLabel("Name").fill("Sol Standalone");
+    await customer.getByLabel("Message").fill("Where do I find my invoices?");
+    await customer.getByRole("button", { name: "Start chat" }).click();
+    await agent.getByRole("navigation").getByRole("button", { name: /Sol Standalone/ }).click();
+    await agent.getByRole("button", { name: "Claim" }).click();
+    await customer.getByRole("heading", { name: MAYA.name }).waitFor();
+
+    await agent.getByRole("button", { name: "See customer's screen" }).click();
+    await customer.getByRole("alertdialog", { name: /asks to see your screen/ }).getByRole("button", { name: "Allow" }).click();
+    await mirror(agent).getByText("Where do I find my invoices?").waitFor({ timeout: 3_000 });
+    await customer.getByText("Your agent can see this page").waitFor();
+
+    const draft = "my password is hunter2";
+    await customer.getByLabel("Type a message").fill(draft);
+    await customer.getByLabel("Type a message").press("Tab");
+    await expect.poll(() => mirror(agent).locator("textarea").inputValue()).toBe("*".repeat(draft.length));
+    expect(agentWire.text()).not.toContain("hunter2");
+
+    await agent.getByRole("button", { name: "Point at something" }).click();
+    const box = (await mirror(agent).getByText("Where do I find my invoices?").boundingBox())!;
+    await agent.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    const outline = () =>
+      customer.evaluate(() => document.getElementById("livedesk-cobrowse-layer")?.shadowRoot?.querySelector("div")?.style.display);
+    await expect.poll(outline, { timeout: 1_000, interval: 50 }).toBe("block");
+
+    await customer.getByRole("button", { name: "Stop" }).click();
+    await agentState(agent, "Ended (stopped)", 1_000);
+    expect(await customer.locator("#livedesk-cobrowse-layer").count()).toBe(0);
     expect(problems).toEqual([]);
   });
 });

@@ -17,6 +17,8 @@ export interface UseCobrowse {
   state: Readonly<Ref<CobrowseState | null>>;
   /** The mirror shows the customer's page (a full snapshot arrived). */
   live: Readonly<Ref<boolean>>;
+  /** Where the customer is: host and path of the page (no query, which may hold secrets). */
+  page: Readonly<Ref<string | null>>;
   /** The customer's viewport, for scaling the mirror. */
   viewport: Readonly<Ref<{ width: number; height: number } | null>>;
   /** The desk's refusal of our last action, if any. */
@@ -40,6 +42,16 @@ const MAX_HELD = 2_000;
 const isRecorded = (e: unknown): e is RecordedEvent =>
   typeof e === "object" && e !== null && typeof (e as RecordedEvent).type === "number" && typeof (e as RecordedEvent).timestamp === "number";
 
+function pageOf(data: unknown): string | null {
+  const href = (data as { href?: unknown } | undefined)?.href;
+  try {
+    const url = new URL(String(href));
+    return url.host + url.pathname;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The assignee's side of co-browse: ask, then watch a live mirror of the customer's page
  * (SPEC section 8). Page data is kept only in the mirror, and dropped when the session ends.
@@ -48,6 +60,7 @@ export function useCobrowse({ socket, conversationId, bufferMs = 250 }: UseCobro
   const state = shallowRef<CobrowseState | null>(null);
   const live = shallowRef(false);
   const viewport = shallowRef<{ width: number; height: number } | null>(null);
+  const page = shallowRef<string | null>(null);
   const error = shallowRef<WireError | null>(null);
   const joiner = createChunkJoiner();
   let root: HTMLElement | null = null;
@@ -81,6 +94,7 @@ export function useCobrowse({ socket, conversationId, bufferMs = 250 }: UseCobro
     joiner.reset();
     live.value = false;
     viewport.value = null;
+    page.value = null;
   }
 
   function askForSnapshot() {
@@ -91,6 +105,7 @@ export function useCobrowse({ socket, conversationId, bufferMs = 250 }: UseCobro
   }
 
   async function feed(events: RecordedEvent[]) {
+    for (const e of events) if (e.type === META) page.value = pageOf(e.data);
     if (replayer) {
       for (const e of events) replayer.addEvent(e as never);
       return;
@@ -119,8 +134,12 @@ export function useCobrowse({ socket, conversationId, bufferMs = 250 }: UseCobro
       UNSAFE_replayCanvas: false,
       showWarning: false,
       triggerFocus: false,
-      insertStyleRules: ["html { cursor: default; }"],
+      // no scrollbars of our own: the page scrolls as the customer scrolls it
+      insertStyleRules: ["html { cursor: default; scrollbar-width: none; }"],
     });
+    // Chromium ignores smooth programmatic scrolling in a `scrolling="no"` frame, which is
+    // how rrweb leaves it; the mirror still takes no input (pointer-events stay off).
+    r.iframe.setAttribute("scrolling", "auto");
     r.on("resize", (size) => (viewport.value = size as { width: number; height: number }));
     // the customer's clock, not ours: the mirror trails the page by bufferMs
     r.startLive(first.timestamp - bufferMs);
@@ -169,6 +188,7 @@ export function useCobrowse({ socket, conversationId, bufferMs = 250 }: UseCobro
   return {
     state,
     live,
+    page,
     viewport,
     error,
     async request() {
