@@ -72,7 +72,7 @@ export function useCobrowse({ socket, conversationId, bufferMs = 250 }: UseCobro
   let disposed = false;
 
   const loadReplayer = () => {
-    replayerModule ??= Promise.all([import("@rrweb/replay"), import("@rrweb/replay/dist/style.css")]).then(([m]) => m);
+    replayerModule ??= import("@rrweb/replay");
     return replayerModule;
   };
 
