@@ -181,8 +181,11 @@ export interface ServerToClientEvents {
   "cobrowse:resync": (r: Record<string, never>) => void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface InterServerEvents {}
+/** Between instances (through the adapter). */
+export interface InterServerEvents {
+  /** The queue changed: each instance pushes positions to its own waiting customers. */
+  "queue:changed": () => void;
+}
 
 /** Who is on the other end of a socket. */
 export type Actor =

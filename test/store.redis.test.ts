@@ -150,3 +150,24 @@ describe("redis store when Redis goes away", () => {
     }
   });
 });
+
+describe("redis presence sweep turns", () => {
+  it("lets one instance sweep per period when sweeps are exclusive, and still reports each gone person once", async () => {
+    const prefix = nextPrefix();
+    const [a, b] = await Promise.all([createRedisStore({ url: redis.url, prefix }), createRedisStore({ url: redis.url, prefix })]);
+    try {
+      await a.presenceJoin("agent:x", "s1", Date.now() - 1);
+      const [ra, rb] = await Promise.all([
+        a.presenceSweep(Date.now(), { exclusiveForMs: 60_000 }),
+        b.presenceSweep(Date.now(), { exclusiveForMs: 60_000 }),
+      ]);
+      expect([...ra, ...rb]).toEqual(["agent:x"]);
+      await b.presenceJoin("agent:y", "s2", Date.now() - 1);
+      // within the period nobody else sweeps; a plain sweep still works
+      expect(await a.presenceSweep(Date.now(), { exclusiveForMs: 60_000 })).toEqual([]);
+      expect(await b.presenceSweep(Date.now())).toEqual(["agent:y"]);
+    } finally {
+      await Promise.all([a.disconnect(), b.disconnect()]);
+    }
+  });
+});

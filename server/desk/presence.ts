@@ -60,7 +60,7 @@ export async function heartbeat(
   localSockets: { person: PersonKey; socketId: string }[],
 ): Promise<PresenceChange[]> {
   if (localSockets.length > 0) await deps.store.presenceTouch(localSockets, Date.now() + deps.config.presenceTtlMs);
-  const gone = await deps.store.presenceSweep(Date.now());
+  const gone = await deps.store.presenceSweep(Date.now(), { exclusiveForMs: deps.config.presenceHeartbeatMs * 0.8 });
   const changes = await Promise.all(gone.map((person) => change(deps, person, "offline")));
   return changes.filter((c): c is PresenceChange => c !== null);
 }

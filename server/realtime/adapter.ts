@@ -18,7 +18,8 @@ export interface RedisAdapterHandle {
 /** Two dedicated connections (publish, subscribe) that reconnect and resubscribe by themselves. */
 export async function createRedisAdapter(url: string, log: Logger, kind: AdapterKind = "classic"): Promise<RedisAdapterHandle> {
   const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
-  const pub = createClient({ url, socket: { reconnectStrategy } });
+  // no per-command timer: every broadcast is a PUBLISH on the hot path
+  const pub = createClient({ url, socket: { reconnectStrategy }, commandOptions: { timeout: 0 } });
   const sub = pub.duplicate();
   for (const [name, client] of [["pub", pub], ["sub", sub]] as const) {
     client.on("error", (err: Error) => log.warn({ err: err.message, client: name }, "redis adapter connection error"));

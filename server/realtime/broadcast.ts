@@ -25,12 +25,37 @@ export function createBroadcaster(io: DeskServer, deps: DeskDeps, log: Logger): 
   // Coalesce bursts of queue changes into one position push.
   let pending: Promise<void> | null = null;
   let again = false;
+  // Each instance tells only its own waiting customers, so a queue change costs one
+  // inter-server message instead of one published broadcast per waiting customer.
+  const localRooms = io.of("/").adapter.rooms;
   async function pushPositions() {
     const positions = await queuePositions(deps);
     for (const { conversationId, position } of positions) {
-      io.to(rooms.customer(conversationId)).emit("queue:position", { position });
+      const room = rooms.customer(conversationId);
+      if (localRooms.has(room)) io.local.to(room).emit("queue:position", { position });
     }
   }
+  function queueChanged(tellOthers: boolean): Promise<void> {
+    if (tellOthers) io.serverSideEmit("queue:changed");
+    if (pending) {
+      again = true;
+      return pending;
+    }
+    pending = (async () => {
+      try {
+        do {
+          again = false;
+          await pushPositions();
+        } while (again);
+      } catch (err) {
+        log.warn({ err }, "queue positions not pushed");
+      } finally {
+        pending = null;
+      }
+    })();
+    return pending;
+  }
+  io.on("queue:changed", () => void queueChanged(false));
 
   return {
     conversationUpdated(conversation) {
@@ -39,25 +64,7 @@ export function createBroadcaster(io: DeskServer, deps: DeskDeps, log: Logger): 
     messageNew(message) {
       io.to(rooms.conversation(message.conversationId)).emit("message:new", message);
     },
-    queueChanged() {
-      if (pending) {
-        again = true;
-        return pending;
-      }
-      pending = (async () => {
-        try {
-          do {
-            again = false;
-            await pushPositions();
-          } while (again);
-        } catch (err) {
-          log.warn({ err }, "queue positions not pushed");
-        } finally {
-          pending = null;
-        }
-      })();
-      return pending;
-    },
+    queueChanged: () => queueChanged(true),
     async presence({ event, conversation }) {
       if (event.role === "customer") {
         io.to(rooms.agents).emit("presence", event);

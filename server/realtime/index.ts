@@ -84,6 +84,9 @@ export function attachRealtime(io: DeskServer, r: RealtimeDeps): { stop: () => v
   });
 
   io.on("connection", (socket) => {
+    // The handshake already holds what we need; keeping the whole HTTP request per
+    // connection costs memory (Socket.IO performance guide).
+    (socket.conn as unknown as { request: unknown }).request = null;
     const actor = socket.data.actor;
     const ctx: HandlerContext = { io, socket, actor, deps, limiter: r.limiter, log, broadcast, inflight: r.inflight, metrics: r.metrics };
     registerMessageHandlers(ctx);

@@ -34,6 +34,9 @@ export class MemoryStore implements Store {
   private online = new Set<PersonKey>();
   private statuses = new Map<PersonKey, "online" | "away">();
   private cobrowse = new Map<string, CobrowseRecord>();
+  /** Indexes, so listings do not scan every conversation ever started. */
+  private queued = new Set<string>();
+  private byAssignee = new Map<string, Set<string>>();
 
   async createAgent(agent: AgentRecord): Promise<StoreResult<{ agent: AgentRecord }>> {
     const email = agent.email.toLowerCase();
@@ -96,6 +99,7 @@ export class MemoryStore implements Store {
     const slot: ConversationSlot = { record, messages: [message], byClientId: new Map() };
     if (message.clientId) slot.byClientId.set(message.clientId, message);
     this.conversations.set(conversation.id, slot);
+    this.reindex(record);
     return { conversation: publicConversation(clone(record)), message: clone(message) };
   }
 
@@ -163,7 +167,19 @@ export class MemoryStore implements Store {
     const previous = this.view(slot);
     const code = apply(slot.record);
     if (code) return { ok: false, code };
+    if (previous.assignee) this.byAssignee.get(previous.assignee.id)?.delete(id);
+    this.reindex(slot.record);
     return { ok: true, conversation: this.view(slot), previous };
+  }
+
+  private reindex(r: ConversationRecord): void {
+    if (r.status === "queued") this.queued.add(r.id);
+    else this.queued.delete(r.id);
+    if (r.assignee) {
+      let set = this.byAssignee.get(r.assignee.id);
+      if (!set) this.byAssignee.set(r.assignee.id, (set = new Set()));
+      set.add(r.id);
+    }
   }
 
   private view(slot: ConversationSlot): Conversation {
@@ -178,14 +194,17 @@ export class MemoryStore implements Store {
   }
 
   async listQueue() {
-    return [...this.conversations.values()]
-      .filter((s) => s.record.status === "queued")
+    return [...this.queued]
+      .map((id) => this.conversations.get(id)!)
       .map((s) => this.view(s))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   async listConversations(filter: { assigneeId?: string; status?: Conversation["status"] }) {
-    return [...this.conversations.values()]
+    const slots = filter.assigneeId
+      ? [...(this.byAssignee.get(filter.assigneeId) ?? [])].map((id) => this.conversations.get(id)!)
+      : this.conversations.values();
+    return [...slots]
       .filter((s) => (filter.status ? s.record.status === filter.status : true))
       .filter((s) => (filter.assigneeId ? s.record.assignee?.id === filter.assigneeId : true))
       .map((s) => this.view(s))

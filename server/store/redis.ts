@@ -36,6 +36,7 @@ import {
 
 export type RedisClient = ReturnType<typeof createClient>;
 
+
 /** The slice of a pino-style logger the store uses. */
 export interface StoreLog {
   warn(obj: object, msg?: string): void;
@@ -345,17 +346,22 @@ export class RedisStore implements Store {
   }
 
   async presenceTouch(entries: { person: PersonKey; socketId: string }[], expiresAt: number) {
-    // XX: a socket already swept away stays away.
-    await Promise.all(
-      entries.map((e) => this.client.sendCommand(["ZADD", this.socketsKey(e.person), "XX", String(expiresAt), e.socketId])),
-    );
+    // XX: a socket already swept away stays away. One pipeline for the whole heartbeat.
+    const pipeline = this.client.multi();
+    for (const e of entries) pipeline.addCommand(["ZADD", this.socketsKey(e.person), "XX", String(expiresAt), e.socketId]);
+    await pipeline.execAsPipeline();
   }
 
   async presenceLeave(person: PersonKey, socketId: string, expiresAt: number) {
     await this.client.sendCommand(["ZADD", this.socketsKey(person), "XX", "LT", String(expiresAt), socketId]);
   }
 
-  async presenceSweep(now: number) {
+  async presenceSweep(now: number, opts: { exclusiveForMs?: number } = {}) {
+    if (opts.exclusiveForMs) {
+      const px = String(Math.max(1, Math.round(opts.exclusiveForMs)));
+      const turn = await this.client.sendCommand(["SET", `${this.onlineKey()}:sweeping`, "1", "NX", "PX", px]);
+      if (turn === null) return [];
+    }
     const persons = await this.client.sMembers(this.onlineKey());
     const gone: PersonKey[] = [];
     await Promise.all(
@@ -421,6 +427,9 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
   const client = createClient({
     url: opts.url,
     disableOfflineQueue: true,
+    // No per-command timer on the hot path: a dropped connection already fails every
+    // pending command at once (no offline queue), and /readyz pings with its own timeout.
+    commandOptions: { timeout: 0 },
     socket: { connectTimeout: 5_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) },
   });
   // Without an `error` listener a dropped connection would crash the process.

@@ -112,9 +112,11 @@ export interface Store {
   presenceLeave(person: PersonKey, socketId: string, expiresAt: number): Promise<void>;
   /**
    * Drops expired sockets and returns the persons left with none. Each such person is
-   * returned by exactly one call, whichever instance makes it.
+   * returned by exactly one call, whichever instance makes it. With `exclusiveForMs`,
+   * a call returns [] at once when another call took the turn less than that long ago
+   * (one instance sweeps per heartbeat; the others only refresh their own sockets).
    */
-  presenceSweep(now: number): Promise<PersonKey[]>;
+  presenceSweep(now: number, opts?: { exclusiveForMs?: number }): Promise<PersonKey[]>;
   isOnline(person: PersonKey): Promise<boolean>;
   setPresenceStatus(person: PersonKey, status: "online" | "away"): Promise<void>;
   getPresenceStatus(person: PersonKey): Promise<PresenceStatus>;

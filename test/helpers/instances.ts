@@ -37,9 +37,9 @@ export const FAST_ENV = {
 };
 
 export async function startInstance(env: Record<string, string> = {}): Promise<Instance> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", "server/index.ts"], {
-    env: { ...process.env, ...FAST_ENV, LOG_LEVEL: "info", HOST: "127.0.0.1", PORT: String(port), ...env },
+    env: { ...process.env, ...FAST_ENV, LOG_LEVEL: "info", HOST: "127.0.0.1", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   live.add(child);
