@@ -18,7 +18,7 @@ import { createLimiter, type Limiter } from "./limits.js";
 import type { Logger } from "./log.js";
 import { createInflight } from "./realtime/handle.js";
 import { createBroadcaster, type Broadcaster } from "./realtime/broadcast.js";
-import { attachRealtime, originAllowed, type RealtimeDeps } from "./realtime/index.js";
+import { attachRealtime, originAllowed } from "./realtime/index.js";
 import type { DeskServer } from "./realtime/types.js";
 import type { Store } from "./store/store.js";
 import { createMetrics } from "./metrics.js";
@@ -31,7 +31,6 @@ export interface AppOptions {
   adapter?: Parameters<DeskServer["adapter"]>[0];
   limiter?: Limiter;
   now?: () => Date;
-  extraHandlers?: RealtimeDeps["extraHandlers"];
 }
 
 export interface DeskApp {
@@ -63,7 +62,7 @@ export function createApp(options: AppOptions): DeskApp {
   const broadcast = createBroadcaster(io, deps, log);
   const inflight = createInflight();
   const metrics = createMetrics({ store, sockets: () => countSockets(io) });
-  const realtime = attachRealtime(io, { deps, limiter, log, broadcast, inflight, metrics, extraHandlers: options.extraHandlers });
+  const realtime = attachRealtime(io, { deps, limiter, log, broadcast, inflight, metrics });
   const http: HttpDeps = { deps, limiter, log, io, broadcast };
 
   app.disable("x-powered-by");

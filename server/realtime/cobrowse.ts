@@ -3,99 +3,84 @@
  * relay goes through rooms, so a customer on one instance and its assignee on another
  * work as one; the streaming socket's disconnect is seen by its own instance.
  */
-import { DeskError } from "../../shared/errors.js";
-import { CobrowseAnswer, CobrowseEvents, CobrowseHighlight, ConversationRef, Empty, type Conversation } from "../../shared/protocol.js";
+import { CobrowseAnswer, CobrowseEvents, CobrowseHighlight, ConversationRef, Empty } from "../../shared/protocol.js";
 import { rooms } from "../../shared/rooms.js";
 import * as cobrowse from "../desk/cobrowse.js";
-import { assignedTo, targetOf, type AgentActor, type CustomerActor } from "../desk/conversations.js";
-import { byRole, handle } from "./handle.js";
+import { assignedTo, targetOf } from "../desk/conversations.js";
+import { agentsOnly, asAgent, asCustomer, customersOnly, on, onRole, type HandlerTable } from "./handle.js";
 import type { HandlerContext } from "./types.js";
 
-export function registerCobrowseHandlers(ctx: HandlerContext): void {
-  const { io, socket, deps, actor, limiter, log } = ctx;
-  const agent = (): AgentActor => {
-    if (actor.role !== "agent") throw new DeskError("forbidden", "Only agents can do this.");
-    return actor;
-  };
-  const customer = (): CustomerActor => {
-    if (actor.role !== "customer") throw new DeskError("forbidden", "Only the customer can do this.");
-    return actor;
-  };
-  /** The state goes to the room and to the assignee's sockets, which may have just left it (close, release). */
-  const announce = ({ state, agentId }: cobrowse.CobrowseChange) => {
-    io.to(rooms.conversation(state.conversationId)).to(rooms.agent(agentId)).emit("cobrowse:state", state);
-  };
-  const agentsOnly = { only: "agent" } as const;
-  const customersOnly = { only: "customer" } as const;
+/** The state goes to the room and to the assignee's sockets, which may have just left it (close, release). */
+function announce({ io }: HandlerContext, { state, agentId }: cobrowse.CobrowseChange): void {
+  io.to(rooms.conversation(state.conversationId)).to(rooms.agent(agentId)).emit("cobrowse:state", state);
+}
 
-  socket.on("cobrowse:request", handle(ctx, "cobrowse:request", ConversationRef, async ({ conversationId }) => {
-    announce(await cobrowse.requestCobrowse(deps, agent(), conversationId));
+// Batches are relayed in the order they were sent: a replayer needs its full snapshot first.
+const relayChains = new WeakMap<object, Promise<unknown>>();
+function inOrder<T>(socket: object, fn: () => Promise<T>): Promise<T> {
+  const run = (relayChains.get(socket) ?? Promise.resolve()).then(fn, fn);
+  relayChains.set(socket, run.catch(() => undefined));
+  return run;
+}
+
+export const cobrowseHandlers: HandlerTable = {
+  "cobrowse:request": on(ConversationRef, async (ctx, { conversationId }) => {
+    announce(ctx, await cobrowse.requestCobrowse(ctx.deps, asAgent(ctx), conversationId));
     return {};
-  }, agentsOnly));
+  }, agentsOnly),
 
-  socket.on("cobrowse:answer", handle(ctx, "cobrowse:answer", CobrowseAnswer, async ({ allow }) => {
-    announce(await cobrowse.answerCobrowse(deps, customer(), socket.id, allow));
+  "cobrowse:answer": on(CobrowseAnswer, async (ctx, { allow }) => {
+    announce(ctx, await cobrowse.answerCobrowse(ctx.deps, asCustomer(ctx), ctx.socket.id, allow));
     return {};
-  }, customersOnly));
+  }, customersOnly),
 
-  // Batches are relayed in the order they were sent: a replayer needs its full snapshot first.
-  let relayed: Promise<unknown> = Promise.resolve();
-  const inOrder = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = relayed.then(fn, fn);
-    relayed = run.catch(() => undefined);
-    return run;
-  };
-  socket.on("cobrowse:events", handle(ctx, "cobrowse:events", CobrowseEvents, ({ events }) => inOrder(async () => {
+  "cobrowse:events": on(CobrowseEvents, (ctx, { events }) => inOrder(ctx.socket, async () => {
+    const { io, socket, deps, limiter } = ctx;
     await limiter.consume("cobrowse", socket.id);
     cobrowse.checkBatchSize(events);
-    const { conversationId, agentId } = await cobrowse.streamTarget(deps, customer(), socket.id);
+    const { conversationId, agentId } = await cobrowse.streamTarget(deps, asCustomer(ctx), socket.id);
     io.to(rooms.agent(agentId)).emit("cobrowse:events", { conversationId, events });
     return {};
-  }), customersOnly));
+  }), customersOnly),
 
-  socket.on("cobrowse:highlight", handle(ctx, "cobrowse:highlight", CobrowseHighlight, async ({ conversationId, nodeId }) => {
-    await cobrowse.assigneeOfActive(deps, agent(), conversationId);
-    io.to(rooms.customer(conversationId)).emit("cobrowse:highlight", { nodeId });
+  "cobrowse:highlight": on(CobrowseHighlight, async (ctx, { conversationId, nodeId }) => {
+    await cobrowse.assigneeOfActive(ctx.deps, asAgent(ctx), conversationId);
+    ctx.io.to(rooms.customer(conversationId)).emit("cobrowse:highlight", { nodeId });
     return {};
-  }, agentsOnly));
+  }, agentsOnly),
 
-  socket.on("cobrowse:resync", handle(ctx, "cobrowse:resync", ConversationRef, async ({ conversationId }) => {
-    await cobrowse.assigneeOfActive(deps, agent(), conversationId);
-    io.to(rooms.customer(conversationId)).emit("cobrowse:resync", {});
+  "cobrowse:resync": on(ConversationRef, async (ctx, { conversationId }) => {
+    await cobrowse.assigneeOfActive(ctx.deps, asAgent(ctx), conversationId);
+    ctx.io.to(rooms.customer(conversationId)).emit("cobrowse:resync", {});
     return {};
-  }, agentsOnly));
+  }, agentsOnly),
 
-  socket.on("cobrowse:stop", handle(ctx, "cobrowse:stop", byRole(ctx, Empty, ConversationRef), async (input) => {
-    const conversationId = targetOf(actor, "conversationId" in input ? input.conversationId : undefined);
-    announce(await cobrowse.stopCobrowse(deps, actor, conversationId));
+  "cobrowse:stop": onRole({ customer: Empty, agent: ConversationRef }, async (ctx, input) => {
+    const conversationId = targetOf(ctx.actor, "conversationId" in input ? input.conversationId : undefined);
+    announce(ctx, await cobrowse.stopCobrowse(ctx.deps, ctx.actor, conversationId));
     return {};
-  }));
+  }),
+};
 
-  const end = (conversationId: string, reason: "left" | "closed" | "released", onlyIfStreamer?: string) => {
-    // tracked, so a shutdown lets it finish before closing the store
-    ctx.inflight
-      .run(() => cobrowse.endCobrowse(deps, conversationId, reason, onlyIfStreamer))
-      .then((change) => change && announce(change))
-      .catch((err: unknown) => log.warn({ err, conversationId, reason }, "co-browse session not ended"));
-  };
+/**
+ * Ends a session cut short by a close or release (from whichever instance did it: the
+ * state is in the store and the news goes through rooms), or by the streaming tab leaving.
+ * Tracked as in-flight work, so a shutdown lets it finish before closing the store.
+ */
+export function endCobrowseFor(ctx: HandlerContext, conversationId: string, reason: "left" | "closed" | "released", onlyIfStreamer?: string): void {
+  ctx.inflight
+    .run(() => cobrowse.endCobrowse(ctx.deps, conversationId, reason, onlyIfStreamer))
+    .then((change) => change && announce(ctx, change))
+    .catch((err: unknown) => ctx.log.warn({ err, conversationId, reason }, "co-browse session not ended"));
+}
 
-  if (actor.role === "customer") {
-    // A reload is a disconnect too: consent is asked again.
-    socket.on("disconnect", () => end(actor.conversationId, "left", socket.id));
-  }
+/** A reload is a disconnect too: the streaming tab's session ends and consent is asked again. */
+export function cobrowseOnDisconnect(ctx: HandlerContext): void {
+  if (ctx.actor.role === "customer") endCobrowseFor(ctx, ctx.actor.conversationId, "left", ctx.socket.id);
+}
 
-  // Closing or releasing a conversation, on whatever instance, reaches the sockets taking
-  // part in it as `conversation:updated`: each of them tries to end the session and the
-  // store's compare-and-set lets exactly one announce it. Other agents' sockets skip it.
-  socket.onAnyOutgoing((event: string, ...args: unknown[]) => {
-    if (event !== "conversation:updated") return;
-    const c = args[0] as Conversation;
-    if (c.status === "assigned") return;
-    const involved = actor.role === "customer" ? actor.conversationId === c.id : socket.rooms.has(rooms.conversation(c.id));
-    if (involved) end(c.id, c.status === "closed" ? "closed" : "released");
-  });
-
-  catchUp(ctx).catch((err: unknown) => log.warn({ err }, "co-browse state not sent to a new socket"));
+export function cobrowseOnConnect(ctx: HandlerContext): void {
+  catchUp(ctx).catch((err: unknown) => ctx.log.warn({ err }, "co-browse state not sent to a new socket"));
 }
 
 /**

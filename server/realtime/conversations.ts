@@ -1,54 +1,52 @@
 /** Queue and conversation lifecycle events. */
-import { DeskError } from "../../shared/errors.js";
-import { ConversationList, ConversationRef, Empty } from "../../shared/protocol.js";
+import { ConversationList, ConversationRef, Empty, type Conversation } from "../../shared/protocol.js";
+import { rooms } from "../../shared/rooms.js";
 import * as desk from "../desk/conversations.js";
-import type { Conversation } from "../../shared/protocol.js";
-import { byRole, handle } from "./handle.js";
+import { agentPerson } from "../desk/presence.js";
+import { endCobrowseFor } from "./cobrowse.js";
+import { agentsOnly, asAgent, on, onRole, type HandlerTable } from "./handle.js";
 import type { HandlerContext } from "./types.js";
 
-export function registerConversationHandlers(ctx: HandlerContext): void {
-  const { socket, deps, actor, broadcast } = ctx;
-  const agent = () => {
-    if (actor.role !== "agent") throw new DeskError("forbidden", "Only agents can do this.");
-    return actor;
-  };
-  const agentsOnly = { only: "agent" } as const;
-  const announce = (conversation: Conversation, previous: Conversation) => {
-    broadcast.conversationUpdated(conversation);
-    if (conversation.status === "queued" || previous.status === "queued") void broadcast.queueChanged();
-  };
+/** Tells everyone about a lifecycle change, and ends a co-browse session it cuts short. */
+function announce(ctx: HandlerContext, conversation: Conversation, previous: Conversation) {
+  const { broadcast } = ctx;
+  broadcast.conversationUpdated(conversation);
+  if (conversation.status === "queued" || previous.status === "queued") void broadcast.queueChanged();
+  if (previous.assignee && conversation.status !== "assigned") {
+    broadcast.leaveAssignee(previous.assignee.id, conversation.id);
+    endCobrowseFor(ctx, conversation.id, conversation.status === "closed" ? "closed" : "released");
+  }
+}
 
-  socket.on("queue:list", handle(ctx, "queue:list", Empty, async () => {
-    agent();
-    return { conversations: await desk.listQueue(deps) };
-  }, agentsOnly));
+export const conversationHandlers: HandlerTable = {
+  "queue:list": on(Empty, async ({ deps }) => ({ conversations: await desk.listQueue(deps) }), agentsOnly),
 
-  socket.on("conversation:list", handle(ctx, "conversation:list", ConversationList, async (input) => {
-    return { conversations: await desk.listConversations(deps, agent(), input) };
-  }, agentsOnly));
+  "conversation:list": on(ConversationList, async (ctx, input) => {
+    return { conversations: await desk.listConversations(ctx.deps, asAgent(ctx), input) };
+  }, agentsOnly),
 
-  socket.on("conversation:claim", handle(ctx, "conversation:claim", ConversationRef, async ({ conversationId }) => {
-    const me = agent();
+  "conversation:claim": on(ConversationRef, async (ctx, { conversationId }) => {
+    const { deps, io, broadcast } = ctx;
+    const me = asAgent(ctx);
     const { conversation, previous } = await desk.claim(deps, me, conversationId);
     broadcast.joinAssignee(me.agentId, conversationId);
-    announce(conversation, previous);
-    const status = await deps.store.getPresenceStatus(`agent:${me.agentId}`);
-    void broadcast.presence({ event: { role: "agent", id: me.agentId, name: me.name, status } });
+    announce(ctx, conversation, previous);
+    // the customer learns who answers, and whether they are here
+    const status = await deps.store.getPresenceStatus(agentPerson(me.agentId));
+    io.to(rooms.customer(conversationId)).emit("presence", { role: "agent", id: me.agentId, name: me.name, status, conversationId });
     return { conversation };
-  }, agentsOnly));
+  }, agentsOnly),
 
-  socket.on("conversation:release", handle(ctx, "conversation:release", ConversationRef, async ({ conversationId }) => {
-    const { conversation, previous } = await desk.release(deps, agent(), conversationId);
-    announce(conversation, previous);
-    if (previous.assignee) broadcast.leaveAssignee(previous.assignee.id, conversationId);
+  "conversation:release": on(ConversationRef, async (ctx, { conversationId }) => {
+    const { conversation, previous } = await desk.release(ctx.deps, asAgent(ctx), conversationId);
+    announce(ctx, conversation, previous);
     return { conversation };
-  }, agentsOnly));
+  }, agentsOnly),
 
-  socket.on("conversation:close", handle(ctx, "conversation:close", byRole(ctx, Empty, ConversationRef), async (input) => {
-    const id = desk.targetOf(actor, "conversationId" in input ? input.conversationId : undefined);
-    const { conversation, previous } = await desk.close(deps, actor, id);
-    announce(conversation, previous);
-    if (previous.assignee) broadcast.leaveAssignee(previous.assignee.id, id);
+  "conversation:close": onRole({ customer: Empty, agent: ConversationRef }, async (ctx, input) => {
+    const id = desk.targetOf(ctx.actor, "conversationId" in input ? input.conversationId : undefined);
+    const { conversation, previous } = await desk.close(ctx.deps, ctx.actor, id);
+    announce(ctx, conversation, previous);
     return { conversation };
-  }));
-}
+  }),
+};

@@ -4,11 +4,9 @@
  */
 import type { z } from "zod";
 import { DeskError, type WireError } from "../../shared/errors.js";
-import type { Ack } from "../../shared/protocol.js";
+import type { Ack, ClientEvent } from "../../shared/protocol.js";
 import { isStoreUnavailable } from "../store/store.js";
-import type { HandlerContext } from "./types.js";
-
-type Handler = (...args: unknown[]) => void;
+import type { DeskSocket, HandlerContext } from "./types.js";
 
 export function toWireError(err: unknown, ctx: Pick<HandlerContext, "log">, event: string): WireError {
   if (err instanceof DeskError) return err.toWire();
@@ -43,25 +41,61 @@ export type Inflight = ReturnType<typeof createInflight>;
  */
 const refusals = new WeakMap<object, number>();
 
-export function handle<S extends z.ZodType, R extends object>(
-  ctx: HandlerContext,
-  event: string,
+type Schema = z.ZodType;
+type RoleSchemas = { customer: Schema; agent: Schema };
+
+/** One client→server event: its schema (or one per role), who may send it, what it does. */
+export interface EventHandler {
+  schema: Schema | RoleSchemas;
+  only?: "agent" | "customer";
+  run(ctx: HandlerContext, input: unknown): Promise<object>;
+}
+
+/** Every event a capability answers, by name. */
+export type HandlerTable = Partial<Record<ClientEvent, EventHandler>>;
+
+/** An event whose payload has one schema. */
+export function on<S extends Schema, R extends object>(
   schema: S,
-  fn: (input: z.infer<S>) => Promise<R>,
+  run: (ctx: HandlerContext, input: z.infer<S>) => Promise<R>,
   options: { only?: "agent" | "customer" } = {},
-): Handler {
-  return (...args) => {
+): EventHandler {
+  return { schema, run: run as EventHandler["run"], ...options };
+}
+
+/** An event whose payload differs for customers and agents. */
+export function onRole<C extends Schema, A extends Schema, R extends object>(
+  schemas: { customer: C; agent: A },
+  run: (ctx: HandlerContext, input: z.infer<C> | z.infer<A>) => Promise<R>,
+): EventHandler {
+  return { schema: schemas, run: run as EventHandler["run"] };
+}
+
+/** What every socket shares: the server-wide parts of a handler context. */
+export type SharedContext = Omit<HandlerContext, "socket" | "actor">;
+
+/**
+ * One listener for every event of every socket (`socket.onAny`), shared by all sockets:
+ * nothing is allocated per connection. It validates the payload, runs the handler,
+ * answers the ack (tolerating a missing one) and maps errors.
+ */
+export function createDispatcher(table: HandlerTable, shared: SharedContext) {
+  return function dispatch(this: DeskSocket, event: string, ...args: unknown[]): void {
     // the ack is the last argument, whatever comes before it (`emit("queue:list", cb)` has no payload)
-    const ack = typeof args.at(-1) === "function" ? args.pop() : undefined;
-    const payload = args[0];
-    const reply = (res: Ack<R>) => {
-      if (typeof ack === "function") ack(res);
-    };
-    if (options.only && ctx.actor.role !== options.only) {
-      reply({ ok: false, error: { code: "forbidden", message: `Only ${options.only}s can use ${event}.` } });
+    const ack = typeof args.at(-1) === "function" ? (args.pop() as (res: Ack) => void) : undefined;
+    const reply = (res: Ack<object>) => ack?.(res);
+    const handler = Object.hasOwn(table, event) ? table[event as ClientEvent] : undefined;
+    if (!handler) {
+      reply({ ok: false, error: { code: "invalid_payload", message: `Unknown event "${String(event).slice(0, 64)}".` } });
       return;
     }
-    const parsed = schema.safeParse(payload ?? {});
+    const ctx: HandlerContext = { ...shared, socket: this, actor: this.data.actor };
+    if (handler.only && ctx.actor.role !== handler.only) {
+      reply({ ok: false, error: { code: "forbidden", message: `Only ${handler.only}s can use ${event}.` } });
+      return;
+    }
+    const schema = "safeParse" in handler.schema ? handler.schema : handler.schema[ctx.actor.role];
+    const parsed = schema.safeParse(args[0] ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
@@ -73,9 +107,9 @@ export function handle<S extends z.ZodType, R extends object>(
     // The ack is part of the work in flight: a shutdown that waits for `idle()` must not
     // close the transport between storing a message and acknowledging it.
     void ctx.inflight.run(async () => {
-      let result: R;
+      let result: object;
       try {
-        result = await fn(parsed.data);
+        result = await handler.run(ctx, parsed.data);
       } catch (err: unknown) {
         const error = toWireError(err, ctx, event);
         ctx.metrics.observe(event, took(), error.code);
@@ -98,6 +132,17 @@ function floodCheck(ctx: HandlerContext, event: string): void {
   ctx.socket.disconnect(true);
 }
 
-/** Picks the schema by the sender's role (customers and agents send different shapes). */
-export const byRole = <C extends z.ZodType, A extends z.ZodType>(ctx: HandlerContext, customer: C, agent: A) =>
-  (ctx.actor.role === "customer" ? customer : agent) as C | A;
+/** The actor as an agent, or `forbidden`. */
+export function asAgent(ctx: HandlerContext): Extract<HandlerContext["actor"], { role: "agent" }> {
+  if (ctx.actor.role !== "agent") throw new DeskError("forbidden", "Only agents can do this.");
+  return ctx.actor;
+}
+
+/** The actor as a customer, or `forbidden`. */
+export function asCustomer(ctx: HandlerContext): Extract<HandlerContext["actor"], { role: "customer" }> {
+  if (ctx.actor.role !== "customer") throw new DeskError("forbidden", "Only the customer can do this.");
+  return ctx.actor;
+}
+
+export const agentsOnly = { only: "agent" } as const;
+export const customersOnly = { only: "customer" } as const;

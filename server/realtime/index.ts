@@ -6,8 +6,7 @@ import { rooms } from "../../shared/rooms.js";
 import { authenticateAgent } from "../desk/agents.js";
 import { assignedTo, authenticateCustomer, queuePositions } from "../desk/conversations.js";
 import type { DeskDeps } from "../desk/deps.js";
-import { agentPerson, presenceOf } from "../desk/presence.js";
-import { personOf } from "../desk/presence.js";
+import { agentPerson, personOf, presenceOf } from "../desk/presence.js";
 import { isCustomerToken } from "../desk/tokens.js";
 import { readCookie, SESSION_COOKIE } from "../http/cookies.js";
 import type { Limiter } from "../limits.js";
@@ -15,11 +14,11 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { isStoreUnavailable } from "../store/store.js";
 import type { Broadcaster } from "./broadcast.js";
-import type { Inflight } from "./handle.js";
-import { registerCobrowseHandlers } from "./cobrowse.js";
-import { registerConversationHandlers } from "./conversations.js";
-import { registerMessageHandlers } from "./messages.js";
-import { registerPresenceHandlers, startPresenceHeartbeat } from "./presence.js";
+import { cobrowseHandlers, cobrowseOnConnect, cobrowseOnDisconnect } from "./cobrowse.js";
+import { conversationHandlers } from "./conversations.js";
+import { createDispatcher, type Inflight, type SharedContext } from "./handle.js";
+import { messageHandlers } from "./messages.js";
+import { presenceHandlers, presenceOnConnect, presenceOnDisconnect, startPresenceHeartbeat } from "./presence.js";
 import type { DeskServer, DeskSocket, HandlerContext } from "./types.js";
 
 export interface RealtimeDeps {
@@ -29,8 +28,7 @@ export interface RealtimeDeps {
   broadcast: Broadcaster;
   inflight: Inflight;
   metrics: Metrics;
-  /** Extra handler groups (co-browse …) registered on every authenticated socket. */
-  extraHandlers?: ((ctx: HandlerContext) => void)[];
+
 }
 
 /** The desk's own origin, and the sites allowed to embed it. A request without Origin is judged by its credentials. */
@@ -83,17 +81,29 @@ export function attachRealtime(io: DeskServer, r: RealtimeDeps): { stop: () => v
     next();
   });
 
+  // Handlers are built once and shared by every socket: a connection allocates no
+  // closures of its own, which keeps idle sockets small.
+  const shared: SharedContext = { io, deps, limiter: r.limiter, log, broadcast, inflight: r.inflight, metrics: r.metrics };
+  const dispatch = createDispatcher(
+    { ...messageHandlers, ...conversationHandlers, ...presenceHandlers, ...cobrowseHandlers },
+    shared,
+  );
+  const contextOf = (socket: DeskSocket): HandlerContext => ({ ...shared, socket, actor: socket.data.actor });
+  function onDisconnect(this: DeskSocket) {
+    const ctx = contextOf(this);
+    presenceOnDisconnect(ctx);
+    cobrowseOnDisconnect(ctx);
+  }
+
   io.on("connection", (socket) => {
     // The handshake already holds what we need; keeping the whole HTTP request per
     // connection costs memory (Socket.IO performance guide).
     (socket.conn as unknown as { request: unknown }).request = null;
-    const actor = socket.data.actor;
-    const ctx: HandlerContext = { io, socket, actor, deps, limiter: r.limiter, log, broadcast, inflight: r.inflight, metrics: r.metrics };
-    registerMessageHandlers(ctx);
-    registerConversationHandlers(ctx);
-    registerPresenceHandlers(ctx);
-    registerCobrowseHandlers(ctx);
-    for (const extra of r.extraHandlers ?? []) extra(ctx);
+    socket.onAny(dispatch);
+    socket.on("disconnect", onDisconnect);
+    const ctx = contextOf(socket);
+    presenceOnConnect(ctx);
+    cobrowseOnConnect(ctx);
     joinRooms(ctx).catch((err) => log.warn({ err }, "joining rooms failed"));
   });
 

@@ -11,15 +11,14 @@ import { rooms } from "../../shared/rooms.js";
 import { history, targetOf } from "../desk/conversations.js";
 import { checkTyping, postMessage } from "../desk/messages.js";
 import { conversationKey } from "../limits.js";
-import { byRole, handle } from "./handle.js";
+import { onRole, type HandlerTable } from "./handle.js";
 import type { HandlerContext } from "./types.js";
 
 const idOf = (input: object) => ("conversationId" in input ? (input.conversationId as string) : undefined);
 
-export function registerMessageHandlers(ctx: HandlerContext): void {
-  const { socket, deps, actor, broadcast, limiter } = ctx;
-
-  socket.on("message:send", handle(ctx, "message:send", byRole(ctx, CustomerSend, AgentSend), async (input) => {
+export const messageHandlers: HandlerTable = {
+  "message:send": onRole({ customer: CustomerSend, agent: AgentSend }, async (ctx, input) => {
+    const { socket, deps, actor, broadcast, limiter } = ctx;
     await limiter.consume("message", socket.id);
     const conversationId = targetOf(actor, idOf(input));
     await limiter.consume("conversationMessage", conversationKey(conversationId, actor.role));
@@ -31,13 +30,13 @@ export function registerMessageHandlers(ctx: HandlerContext): void {
       ctx.metrics.messagesStored.inc();
     }
     return { message };
-  }));
+  }),
 
-  socket.on("history", handle(ctx, "history", byRole(ctx, CustomerHistory, AgentHistory), async (input) => {
+  history: onRole({ customer: CustomerHistory, agent: AgentHistory }, async ({ deps, actor }, input) => {
     return history(deps, actor, targetOf(actor, idOf(input)), input.afterSeq ?? 0);
-  }));
+  }),
 
-  socket.on("typing", handle(ctx, "typing", byRole(ctx, CustomerTyping, AgentTyping), async (input) => {
+  typing: onRole({ customer: CustomerTyping, agent: AgentTyping }, async ({ socket, deps, actor, limiter }, input) => {
     await limiter.consume("typing", socket.id);
     const conversationId = targetOf(actor, idOf(input));
     await checkTyping(deps, actor, conversationId);
@@ -48,5 +47,5 @@ export function registerMessageHandlers(ctx: HandlerContext): void {
       isTyping: input.isTyping,
     });
     return {};
-  }));
-}
+  }),
+};

@@ -1,29 +1,29 @@
 /** Presence: a socket's arrival and departure, the agent's own switch, the heartbeat. */
 import { PresenceSet } from "../../shared/protocol.js";
-import { DeskError } from "../../shared/errors.js";
 import { heartbeat, personOf, setAgentStatus, socketConnected, socketDisconnected } from "../desk/presence.js";
 import type { DeskDeps } from "../desk/deps.js";
 import type { Logger } from "../log.js";
 import type { Broadcaster } from "./broadcast.js";
-import { handle } from "./handle.js";
+import { agentsOnly, asAgent, on, type HandlerTable } from "./handle.js";
 import type { DeskServer, HandlerContext } from "./types.js";
 
-export function registerPresenceHandlers(ctx: HandlerContext): void {
-  const { socket, deps, actor, broadcast, log } = ctx;
+export const presenceHandlers: HandlerTable = {
+  "presence:set": on(PresenceSet, async (ctx, { status }) => {
+    await ctx.broadcast.presence(await setAgentStatus(ctx.deps, asAgent(ctx), status));
+    return {};
+  }, agentsOnly),
+};
 
+/** A socket arrived: its person may have come online. */
+export function presenceOnConnect({ socket, deps, actor, broadcast, log }: HandlerContext): void {
   socketConnected(deps, actor, socket.id)
     .then((change) => change && broadcast.presence(change))
     .catch((err) => log.warn({ err }, "presence join failed"));
+}
 
-  socket.on("disconnect", () => {
-    ctx.inflight.run(() => socketDisconnected(deps, actor, socket.id)).catch((err) => log.warn({ err }, "presence leave failed"));
-  });
-
-  socket.on("presence:set", handle(ctx, "presence:set", PresenceSet, async ({ status }) => {
-    if (actor.role !== "agent") throw new DeskError("forbidden", "Only agents set their presence.");
-    await broadcast.presence(await setAgentStatus(deps, actor, status));
-    return {};
-  }, { only: "agent" }));
+/** A socket left: its person stays online for the grace period, then the sweep decides. */
+export function presenceOnDisconnect({ socket, deps, actor, inflight, log }: HandlerContext): void {
+  inflight.run(() => socketDisconnected(deps, actor, socket.id)).catch((err) => log.warn({ err }, "presence leave failed"));
 }
 
 /** Every instance refreshes its own sockets and sweeps everybody's expired ones. */
