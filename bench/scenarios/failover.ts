@@ -2,6 +2,7 @@
  * Failover: customer sockets on instance A, which is SIGKILLed mid-conversation; they
  * reconnect through B. Time from the kill until 99 % (and all) are back, and messages lost.
  */
+import { RECONNECT } from "../../client/src/socket.js";
 import type { FailoverResult } from "../load-failover.js";
 import type { BenchOptions } from "../lib/options.js";
 import { Generator } from "../lib/procs.js";
@@ -26,8 +27,9 @@ export async function failover(system: System, opts: BenchOptions, log: (s: stri
       intervalMs: opts.failoverIntervalMs,
       killAfterMs: opts.failoverKillAfterMs,
       ackTimeoutMs: 2000,
-      reconnectDelayMs: 1000,
-      reconnectDelayMaxMs: 5000,
+      // the desk's own client schedule (client/src/socket.ts), for the desk and the baseline alike
+      reconnectDelayMs: RECONNECT.reconnectionDelay,
+      reconnectDelayMaxMs: RECONNECT.reconnectionDelayMax,
       verify: system.kind === "desk" ? "history" : "echo",
       deadlineMs: 60_000,
       bodyBytes: opts.bodyBytes,

@@ -23,9 +23,17 @@ export interface DeskSocketOptions {
   url?: string;
 }
 
+/**
+ * How a dropped socket comes back: a first retry within 150–450 ms (an instance that
+ * died or drained is replaced fast), then exponential backoff with ±50 % jitter, so a
+ * whole instance's clients do not hit the survivor in one wave.
+ */
+export const RECONNECT = { reconnectionDelay: 300, reconnectionDelayMax: 5000, randomizationFactor: 0.5 } as const;
+
 /** Creates the socket, not yet connected. */
 export function createDeskSocket({ credentials, url }: DeskSocketOptions): DeskSocket {
   return io(url ?? "", {
+    ...RECONNECT,
     autoConnect: false,
     withCredentials: true,
     auth: (cb) => cb(credentials() ?? {}),
