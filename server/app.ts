@@ -56,14 +56,15 @@ export function createApp(options: AppOptions): DeskApp {
   const io: DeskServer = new Server(server, {
     maxHttpBufferSize: LIMITS.socketFrame,
     allowRequest: (req, cb) => cb(null, originAllowed(req, config.allowedOrigins)),
-    cors: { origin: config.allowedOrigins, credentials: true },
+    // no credentials: embedding sites talk to the desk as customers, never with an agent's cookie
+    cors: { origin: config.allowedOrigins },
     ...(options.adapter && { adapter: options.adapter }),
   });
   const broadcast = createBroadcaster(io, deps, log);
   const inflight = createInflight();
   const metrics = createMetrics({ store, sockets: () => countSockets(io) });
   const realtime = attachRealtime(io, { deps, limiter, log, broadcast, inflight, metrics });
-  const http: HttpDeps = { deps, limiter, log, io, broadcast };
+  const http: HttpDeps = { deps, limiter, log, broadcast };
 
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
@@ -107,7 +108,17 @@ function countSockets(io: DeskServer) {
   return counts;
 }
 
-function securityHeaders(config: Config) {
+/**
+ * Only the customer page (`/`, the widget's iframe) may be framed by the sites allowed to
+ * embed the widget; everything else, the agent console first, only by the desk itself.
+ */
+function securityHeaders(config: Config): express.RequestHandler {
+  const embeddable = headersFor(["'self'", ...config.allowedOrigins]);
+  const strict = headersFor(["'self'"]);
+  return (req, res, next) => (req.path === "/" ? embeddable : strict)(req, res, next);
+}
+
+function headersFor(frameAncestors: string[]) {
   return helmet({
     contentSecurityPolicy: {
       directives: {
@@ -116,7 +127,7 @@ function securityHeaders(config: Config) {
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "connect-src": ["'self'", "ws:", "wss:"],
-        "frame-ancestors": ["'self'", ...config.allowedOrigins],
+        "frame-ancestors": frameAncestors,
         "frame-src": ["'self'", "blob:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
@@ -138,7 +149,6 @@ function corsForAllowedOrigins(config: Config): express.RequestHandler {
     if (origin && config.allowedOrigins.includes(origin)) {
       res.setHeader("Access-Control-Allow-Origin", origin);
       res.setHeader("Vary", "Origin");
-      res.setHeader("Access-Control-Allow-Credentials", "true");
       res.setHeader("Access-Control-Allow-Headers", "Content-Type, Authorization");
       res.setHeader("Access-Control-Allow-Methods", "GET, POST, PATCH, OPTIONS");
       if (req.method === "OPTIONS") {

@@ -56,6 +56,8 @@ async function shutdown(signal: string) {
   await desk.drain();
   await closeTransports(desk, 2_000);
   desk.io.close();
+  // what the disconnects set off (presence grace, co-browse end) finishes before the store closes
+  await desk.drain();
   await Promise.allSettled(closers.map((c) => c()));
   log.info("bye");
   process.exit(0);

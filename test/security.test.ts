@@ -9,6 +9,7 @@ import {
   clientId,
   connectSocket,
   customerSocket,
+  login as loginAs,
   newAgent,
   next,
   record,
@@ -102,7 +103,8 @@ describe("origins", () => {
     const allowed = await preflight(SHOP);
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get("access-control-allow-origin")).toBe(SHOP);
-    expect(allowed.headers.get("access-control-allow-credentials")).toBe("true");
+    // never with credentials: an embedding site must not ride on an agent's cookie
+    expect(allowed.headers.get("access-control-allow-credentials")).toBeNull();
     expect(allowed.headers.get("vary")).toMatch(/origin/i);
     const foreign = await preflight(EVIL);
     expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
@@ -110,6 +112,12 @@ describe("origins", () => {
 
     const fromShop = await api(t.url, "/api/conversations", { body: { name: "A", message: "hi" }, headers: { origin: SHOP } });
     expect(fromShop.headers.get("access-control-allow-origin")).toBe(SHOP);
+    // an allowed embedding site does not get an agent's session from its cookie
+    const admin = await loginAs(t);
+    const cookie = `desk_session=${encodeURIComponent(admin.token)}`;
+    expect((await api(t.url, "/api/me", { headers: { cookie } })).status).toBe(200);
+    expect((await api(t.url, "/api/me", { headers: { cookie, origin: SHOP } })).status).toBe(401);
+    await expect(connectSocket(t.url, {}, { transports: ["polling"], extraHeaders: { cookie, origin: SHOP } })).rejects.toThrow("unauthorized");
     const fromEvil = await api(t.url, "/api/me", { headers: { origin: EVIL } });
     expect(fromEvil.status).toBe(401);
     expect(fromEvil.headers.get("access-control-allow-origin")).toBeNull();
@@ -130,8 +138,8 @@ describe("security headers", () => {
       expect(csp["script-src"]).toEqual(["'self'"]);
       expect(csp["object-src"]).toEqual(["'none'"]);
       expect(csp["base-uri"]).toEqual(["'self'"]);
-      // only the desk itself and the allowed sites may frame it (the widget)
-      expect(csp["frame-ancestors"]).toEqual(["'self'", SHOP]);
+      // only the customer page (the widget's iframe) may be framed by the allowed sites
+      expect(csp["frame-ancestors"]).toEqual(path === "/" ? ["'self'", SHOP] : ["'self'"]);
       expect(res.headers.get("referrer-policy")).toBe("no-referrer");
     }
   });

@@ -387,15 +387,18 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
         expect(await store.isOnline("agent:a")).toBe(true);
       });
 
-      it("extends the life of touched sockets but does not revive swept ones", async () => {
+      it("extends the life of touched sockets, and puts back a still-connected one that was swept", async () => {
         const now = 1_000_000;
         await store.presenceJoin("agent:a", "s1", now + 100);
         await store.presenceJoin("agent:b", "s2", now + 100);
-        await store.presenceTouch([{ person: "agent:a", socketId: "s1" }], now + 10_000);
+        expect(await store.presenceTouch([{ person: "agent:a", socketId: "s1" }], now + 10_000)).toEqual([]);
         expect(await store.presenceSweep(now + 500)).toEqual(["agent:b"]);
-        await store.presenceTouch([{ person: "agent:b", socketId: "s2" }], now + 10_000);
         expect(await store.isOnline("agent:b")).toBe(false);
         expect(await store.isOnline("agent:a")).toBe(true);
+        // b's heartbeats had failed (Redis away) but its socket is still connected
+        expect(await store.presenceTouch([{ person: "agent:b", socketId: "s2" }], now + 10_000)).toEqual(["agent:b"]);
+        expect(await store.isOnline("agent:b")).toBe(true);
+        expect(await store.presenceSweep(now + 600)).toEqual([]);
       });
 
       it("returns each gone person exactly once when two sweeps race", async () => {

@@ -96,6 +96,7 @@ export async function streamTarget(deps: DeskDeps, actor: CustomerActor, socketI
   const current = await deps.store.getCobrowse(actor.conversationId);
   if (current?.status !== "active" || !current.agentId) throw notAllowed("Co-browse is not active: the customer has not allowed it.");
   if (current.streamerSocketId !== socketId) throw notAllowed("Only the tab that allowed co-browse may stream.");
+  await stillHeldBy(deps, actor.conversationId, current.agentId);
   return { conversationId: actor.conversationId, agentId: current.agentId };
 }
 
@@ -105,7 +106,19 @@ export async function assigneeOfActive(deps: DeskDeps, actor: AgentActor, conver
   if (current?.status !== "active" || current.agentId !== actor.agentId) {
     throw notAllowed("Only the assignee can do this, and only while co-browse is active.");
   }
+  await stillHeldBy(deps, conversationId, actor.agentId);
   return { conversationId, agentId: actor.agentId };
+}
+
+/**
+ * The page goes only to whoever holds the conversation now: a session whose end was
+ * missed (a release racing the customer's answer) relays nothing to a former assignee.
+ */
+async function stillHeldBy(deps: DeskDeps, conversationId: string, agentId: string): Promise<void> {
+  const record = await deps.store.getConversation(conversationId);
+  if (record?.status !== "assigned" || record.assignee?.id !== agentId) {
+    throw notAllowed("The agent who asked no longer holds this conversation.");
+  }
 }
 
 /** Either side stops a requested or active session. */
@@ -115,7 +128,7 @@ export async function stopCobrowse(deps: DeskDeps, actor: Actor, conversationId:
   if (actor.role === "customer" ? actor.conversationId !== conversationId : actor.agentId !== current.agentId) {
     throw notAllowed("Only the customer or the assignee can stop co-browse.");
   }
-  return transition(deps, ended(current, "stopped", deps), [current.status]);
+  return transition(deps, ended(current, "stopped", deps), [...LIVE]);
 }
 
 /**
@@ -132,7 +145,8 @@ export async function endCobrowse(
   const current = await deps.store.getCobrowse(conversationId);
   if (!current?.agentId || !LIVE.some((s) => s === current.status)) return null;
   if (onlyIfStreamer !== undefined && (current.status !== "active" || current.streamerSocketId !== onlyIfStreamer)) return null;
-  const ok = await deps.store.setCobrowse(conversationId, ended(current, reason, deps), [current.status]);
+  // a close or release ends whatever is live (a request answered meanwhile included)
+  const ok = await deps.store.setCobrowse(conversationId, ended(current, reason, deps), onlyIfStreamer === undefined ? [...LIVE] : ["active"]);
   return ok ? { state: { conversationId, status: "ended", reason }, agentId: current.agentId } : null;
 }
 

@@ -59,9 +59,13 @@ export async function heartbeat(
   deps: DeskDeps,
   localSockets: { person: PersonKey; socketId: string }[],
 ): Promise<PresenceChange[]> {
-  if (localSockets.length > 0) await deps.store.presenceTouch(localSockets, Date.now() + deps.config.presenceTtlMs);
+  const revived = localSockets.length > 0 ? await deps.store.presenceTouch(localSockets, Date.now() + deps.config.presenceTtlMs) : [];
   const gone = await deps.store.presenceSweep(Date.now(), { exclusiveForMs: deps.config.presenceHeartbeatMs * 0.8 });
-  const changes = await Promise.all(gone.map((person) => change(deps, person, "offline")));
+  const changes = await Promise.all([
+    // still connected, but swept while their heartbeats failed (Redis was away): back online
+    ...revived.map(async (person) => change(deps, person, await deps.store.getPresenceStatus(person))),
+    ...gone.map((person) => change(deps, person, "offline")),
+  ]);
   return changes.filter((c): c is PresenceChange => c !== null);
 }
 

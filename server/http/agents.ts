@@ -1,13 +1,12 @@
 /** Agent directory and administration. */
 import { Router } from "express";
 import { CreateAgent, UpdateAgent } from "../../shared/protocol.js";
-import { rooms } from "../../shared/rooms.js";
 import { createAgent, listAgents, updateAgent } from "../desk/agents.js";
 import { agentOf, requireAgent } from "./auth.js";
 import { parse } from "./errors.js";
 import type { HttpDeps } from "./types.js";
 
-export function agentRoutes({ deps, io }: HttpDeps): Router {
+export function agentRoutes({ deps, broadcast }: HttpDeps): Router {
   const router = Router();
   router.use(requireAgent(deps));
 
@@ -23,7 +22,7 @@ export function agentRoutes({ deps, io }: HttpDeps): Router {
   router.patch("/:id", async (req, res) => {
     const agent = await updateAgent(deps, agentOf(res), String(req.params.id), parse(UpdateAgent, req.body));
     // a disabled agent is cut off at once, on every instance
-    if (agent.disabled) io.in(rooms.agent(agent.id)).disconnectSockets(true);
+    if (agent.disabled) broadcast.disconnectAgent(agent.id);
     res.json({ agent });
   });
 

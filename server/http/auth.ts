@@ -2,10 +2,9 @@
 import { Router, type Request, type RequestHandler } from "express";
 import { DeskError } from "../../shared/errors.js";
 import { Login } from "../../shared/protocol.js";
-import { rooms } from "../../shared/rooms.js";
 import { authenticateAgent, getAgent, login, logout, type AgentActor } from "../desk/agents.js";
 import type { DeskDeps } from "../desk/deps.js";
-import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from "./cookies.js";
+import { clearedSessionCookie, readCookie, sameOriginOrNone, SESSION_COOKIE, sessionCookie } from "../cookies.js";
 import { parse } from "./errors.js";
 import type { HttpDeps } from "./types.js";
 
@@ -15,7 +14,9 @@ export function bearer(req: Request): string | undefined {
   return undefined;
 }
 
-export const agentToken = (req: Request) => bearer(req) ?? readCookie(req.headers.cookie, SESSION_COOKIE);
+/** A bearer token, or the session cookie when the request comes from the desk's own pages. */
+export const agentToken = (req: Request) =>
+  bearer(req) ?? (sameOriginOrNone(req.headers) ? readCookie(req.headers.cookie, SESSION_COOKIE) : undefined);
 
 /** Authenticates an agent by bearer token or session cookie; `res.locals.agent` holds it. */
 export function requireAgent(deps: DeskDeps): RequestHandler {
@@ -27,7 +28,7 @@ export function requireAgent(deps: DeskDeps): RequestHandler {
 
 export const agentOf = (res: { locals: Record<string, unknown> }) => res.locals.agent as AgentActor;
 
-export function authRoutes({ deps, limiter, io }: HttpDeps): Router {
+export function authRoutes({ deps, limiter, broadcast }: HttpDeps): Router {
   const router = Router();
 
   router.post("/login", async (req, res) => {
@@ -57,7 +58,7 @@ export function authRoutes({ deps, limiter, io }: HttpDeps): Router {
 
   router.post("/logout", async (req, res) => {
     const sessionId = await logout(deps, agentToken(req));
-    if (sessionId) io.in(rooms.session(sessionId)).disconnectSockets(true);
+    if (sessionId) broadcast.disconnectSession(sessionId);
     res.setHeader("Set-Cookie", clearedSessionCookie());
     res.status(204).end();
   });

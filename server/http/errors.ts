@@ -31,6 +31,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     } else if (err?.type === "entity.parse.failed" || err?.type === "encoding.unsupported" || err?.type === "charset.unsupported") {
       error = { code: "invalid_payload", message: "The body is not valid JSON." };
       status = 400;
+    } else if (err?.status === 404) {
+      error = { code: "not_found", message: "Not found." };
+      status = 404;
     } else if (typeof err?.status === "number" && err.status >= 400 && err.status < 500) {
       // what Express itself refuses (a malformed URL encoding, …) is the client's error
       error = { code: "invalid_payload", message: "The request is malformed." };

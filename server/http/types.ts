@@ -2,12 +2,10 @@ import type { DeskDeps } from "../desk/deps.js";
 import type { Limiter } from "../limits.js";
 import type { Logger } from "../log.js";
 import type { Broadcaster } from "../realtime/broadcast.js";
-import type { DeskServer } from "../realtime/types.js";
 
 export interface HttpDeps {
   deps: DeskDeps;
   limiter: Limiter;
   log: Logger;
-  io: DeskServer;
   broadcast: Broadcaster;
 }

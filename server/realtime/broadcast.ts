@@ -18,6 +18,10 @@ export interface Broadcaster {
   presence(change: PresenceChange): Promise<void>;
   /** Puts every socket of an agent in (or out of) a conversation's room, on every instance. */
   joinAssignee(agentId: string, conversationId: string): void;
+  /** Cuts off every socket of one login (logout), on every instance. */
+  disconnectSession(sessionId: string): void;
+  /** Cuts off every socket of an agent (disabled), on every instance. */
+  disconnectAgent(agentId: string): void;
   leaveAssignee(agentId: string, conversationId: string): void;
 }
 
@@ -78,6 +82,12 @@ export function createBroadcaster(io: DeskServer, deps: DeskDeps, log: Logger): 
     },
     joinAssignee(agentId, conversationId) {
       io.in(rooms.agent(agentId)).socketsJoin(rooms.conversation(conversationId));
+    },
+    disconnectSession(sessionId) {
+      io.in(rooms.session(sessionId)).disconnectSockets(true);
+    },
+    disconnectAgent(agentId) {
+      io.in(rooms.agent(agentId)).disconnectSockets(true);
     },
     leaveAssignee(agentId, conversationId) {
       io.in(rooms.agent(agentId)).socketsLeave(rooms.conversation(conversationId));

@@ -2,7 +2,7 @@
 import { ConversationList, ConversationRef, Empty, type Conversation } from "../../shared/protocol.js";
 import { rooms } from "../../shared/rooms.js";
 import * as desk from "../desk/conversations.js";
-import { agentPerson } from "../desk/presence.js";
+import { agentPerson, presenceOf } from "../desk/presence.js";
 import { endCobrowseFor } from "./cobrowse.js";
 import { agentsOnly, asAgent, on, onRole, type HandlerTable } from "./handle.js";
 import type { HandlerContext } from "./types.js";
@@ -31,9 +31,11 @@ export const conversationHandlers: HandlerTable = {
     const { conversation, previous } = await desk.claim(deps, me, conversationId);
     broadcast.joinAssignee(me.agentId, conversationId);
     announce(ctx, conversation, previous);
-    // the customer learns who answers, and whether they are here
-    const status = await deps.store.getPresenceStatus(agentPerson(me.agentId));
-    io.to(rooms.customer(conversationId)).emit("presence", { role: "agent", id: me.agentId, name: me.name, status, conversationId });
+    // the customer learns who answers, and whether they are here; the claim stands either way
+    presenceOf(deps, agentPerson(me.agentId)).then(
+      (status) => io.to(rooms.customer(conversationId)).emit("presence", { role: "agent", id: me.agentId, name: me.name, status, conversationId }),
+      (err: unknown) => ctx.log.warn({ err, conversationId }, "assignee presence not sent"),
+    );
     return { conversation };
   }, agentsOnly),
 

@@ -8,7 +8,7 @@ import { assignedTo, authenticateCustomer, queuePositions } from "../desk/conver
 import type { DeskDeps } from "../desk/deps.js";
 import { agentPerson, personOf, presenceOf } from "../desk/presence.js";
 import { isCustomerToken } from "../desk/tokens.js";
-import { readCookie, SESSION_COOKIE } from "../http/cookies.js";
+import { readCookie, sameOriginOrNone, SESSION_COOKIE } from "../cookies.js";
 import type { Limiter } from "../limits.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
@@ -33,22 +33,17 @@ export interface RealtimeDeps {
 
 /** The desk's own origin, and the sites allowed to embed it. A request without Origin is judged by its credentials. */
 export function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true;
-  if (allowed.includes(origin)) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
+  return sameOriginOrNone(req.headers) || allowed.includes(req.headers.origin ?? "");
 }
 
 async function authenticate(deps: DeskDeps, socket: DeskSocket): Promise<Actor> {
   const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
   if (auth.customerToken !== undefined) return authenticateCustomer(deps, auth.customerToken);
   if (auth.agentToken !== undefined) return authenticateAgent(deps, auth.agentToken);
+  // The session cookie counts only from the desk's own pages (or a non-browser client):
+  // a site allowed to embed the widget must never act as a signed-in agent.
   const cookie = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
-  if (cookie && !isCustomerToken(cookie)) return authenticateAgent(deps, cookie);
+  if (cookie && !isCustomerToken(cookie) && sameOriginOrNone(socket.handshake.headers)) return authenticateAgent(deps, cookie);
   throw new DeskError("unauthorized");
 }
 

@@ -228,10 +228,15 @@ export class MemoryStore implements Store {
   }
 
   async presenceTouch(entries: { person: PersonKey; socketId: string }[], expiresAt: number) {
+    const revived = new Set<PersonKey>();
     for (const { person, socketId } of entries) {
-      const sockets = this.sockets.get(person);
-      if (sockets?.has(socketId)) sockets.set(socketId, expiresAt);
+      let sockets = this.sockets.get(person);
+      if (!sockets) this.sockets.set(person, (sockets = new Map()));
+      sockets.set(socketId, expiresAt);
+      if (!this.online.has(person)) revived.add(person);
+      this.online.add(person);
     }
+    return [...revived];
   }
 
   async presenceLeave(person: PersonKey, socketId: string, expiresAt: number) {

@@ -346,10 +346,20 @@ export class RedisStore implements Store {
   }
 
   async presenceTouch(entries: { person: PersonKey; socketId: string }[], expiresAt: number) {
-    // XX: a socket already swept away stays away. One pipeline for the whole heartbeat.
+    // One pipeline for the whole heartbeat. A connected socket that was swept is put back,
+    // and SADD says whether its person had gone offline.
+    if (entries.length === 0) return [];
     const pipeline = this.client.multi();
-    for (const e of entries) pipeline.addCommand(["ZADD", this.socketsKey(e.person), "XX", String(expiresAt), e.socketId]);
-    await pipeline.execAsPipeline();
+    for (const e of entries) {
+      pipeline.addCommand(["ZADD", this.socketsKey(e.person), String(expiresAt), e.socketId]);
+      pipeline.addCommand(["SADD", this.onlineKey(), e.person]);
+    }
+    const replies = (await pipeline.execAsPipeline()) as unknown[];
+    const revived = new Set<PersonKey>();
+    entries.forEach((e, i) => {
+      if (Number(replies[2 * i + 1]) === 1) revived.add(e.person);
+    });
+    return [...revived];
   }
 
   async presenceLeave(person: PersonKey, socketId: string, expiresAt: number) {

@@ -106,8 +106,12 @@ export interface Store {
   // ----- presence -----
   /** Registers a socket of a person alive until `expiresAt` (epoch ms). True when the person was offline. */
   presenceJoin(person: PersonKey, socketId: string, expiresAt: number): Promise<boolean>;
-  /** Extends every listed socket's life (heartbeat of one instance). */
-  presenceTouch(entries: { person: PersonKey; socketId: string }[], expiresAt: number): Promise<void>;
+  /**
+   * Extends every listed socket's life (heartbeat of one instance). A socket that is still
+   * connected but was swept (its heartbeats failed, e.g. while Redis was away) is put back;
+   * returns the persons who were offline and are online again that way.
+   */
+  presenceTouch(entries: { person: PersonKey; socketId: string }[], expiresAt: number): Promise<PersonKey[]>;
   /** Lets a socket expire at `expiresAt` (a short grace for reloads) instead of at once. */
   presenceLeave(person: PersonKey, socketId: string, expiresAt: number): Promise<void>;
   /**

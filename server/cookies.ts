@@ -1,4 +1,4 @@
-/** The agent session cookie. */
+/** The agent session cookie, and whether a request comes from the desk's own pages. */
 export const SESSION_COOKIE = "desk_session";
 
 export function readCookie(header: string | undefined, name: string): string | undefined {
@@ -24,3 +24,14 @@ export function sessionCookie(token: string, maxAgeMs: number, secure: boolean):
 }
 
 export const clearedSessionCookie = () => `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
+
+/** True when a request has no Origin (not a browser) or comes from the desk's own origin. */
+export function sameOriginOrNone(headers: { origin?: string; host?: string }): boolean {
+  const { origin, host } = headers;
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
