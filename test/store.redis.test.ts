@@ -171,3 +171,27 @@ describe("redis presence sweep turns", () => {
     }
   });
 });
+
+describe("redis indexes under racing transitions", () => {
+  it("never loses a conversation from the queue when a release and a claim race on two instances", async () => {
+    const prefix = nextPrefix();
+    const [a, b] = await Promise.all([createRedisStore({ url: redis.url, prefix }), createRedisStore({ url: redis.url, prefix })]);
+    try {
+      for (let round = 0; round < 60; round++) {
+        const { conversation } = await a.createConversation(newConversation(), customerMessage("hi"));
+        await a.claim(conversation.id, { id: "first", name: "First" }, new Date().toISOString());
+        await Promise.all([
+          a.release(conversation.id, { role: "agent", agentId: "first", isAdmin: false }, new Date().toISOString()),
+          b.claim(conversation.id, { id: "second", name: "Second" }, new Date().toISOString()),
+        ]);
+        const record = (await a.getConversation(conversation.id))!;
+        const queued = (await b.listQueue()).some((c) => c.id === conversation.id);
+        const held = (await b.listConversations({ assigneeId: "second", status: "assigned" })).some((c) => c.id === conversation.id);
+        expect(queued, `round ${round}`).toBe(record.status === "queued");
+        expect(held, `round ${round}`).toBe(record.status === "assigned" && record.assignee?.id === "second");
+      }
+    } finally {
+      await Promise.all([a.disconnect(), b.disconnect()]);
+    }
+  });
+});

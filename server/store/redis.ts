@@ -78,6 +78,9 @@ export class RedisStore implements Store {
     private readonly ownsClient = false,
   ) {}
 
+  /** Told when an index update after a transition failed (the listing repairs what it can). */
+  onIndexError?: (err: unknown, conversationId: string) => void;
+
   // ----- keys -----
   private conv = (id: string) => `${this.prefix}conv:{${id}}`;
   private msgs = (id: string) => `${this.conv(id)}:msgs`;
@@ -142,11 +145,19 @@ export class RedisStore implements Store {
     else await this.client.sRem(index.key, id);
   }
 
-  /** Moves a conversation between indexes after its own record changed. */
+  /**
+   * Moves a conversation between indexes after its own record changed: removes it from
+   * where it no longer belongs, then re-reads the record and adds it where it belongs now.
+   * Two transitions racing on two instances (a claim and a release) can interleave their
+   * index updates, but every removal is followed by an add from a fresher read, so an
+   * entry is never lost; a stale extra entry is dropped by the next listing that meets it.
+   */
   private async reindex(previous: Conversation | null, current: Conversation): Promise<void> {
-    const next = this.indexesOf(current);
-    const stale = previous ? this.indexesOf(previous).filter((i) => !next.some((n) => n.key === i.key)) : [];
-    await Promise.all([...stale.map((i) => this.removeFrom(i, current.id)), ...next.map((i) => this.addTo(i, current))]);
+    const now = this.indexesOf(current);
+    const stale = previous ? this.indexesOf(previous).filter((i) => !now.some((n) => n.key === i.key)) : [];
+    await Promise.all(stale.map((i) => this.removeFrom(i, current.id)));
+    const fresh = stale.length > 0 ? ((await this.getConversation(current.id)) ?? current) : current;
+    await Promise.all(this.indexesOf(fresh).map((i) => this.addTo(i, fresh)));
   }
 
   /**
@@ -291,7 +302,7 @@ export class RedisStore implements Store {
     const conversation = publicConversation(toRecord(pairs(reply[2])));
     // The transition happened whatever comes next: an index left behind (Redis gone
     // between the two commands) is healed by the next listing that meets it.
-    await this.reindex(previous, conversation).catch(() => {});
+    await this.reindex(previous, conversation).catch((err: unknown) => this.onIndexError?.(err, id));
     return { ok: true, conversation, previous };
   }
 
@@ -457,5 +468,8 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
   const connecting = client.connect();
   if (opts.waitForConnection === false) connecting.catch(onError);
   else await connecting;
-  return new RedisStore(client as RedisClient, prefix, true);
+  const store = new RedisStore(client as RedisClient, prefix, true);
+  store.onIndexError = (err, conversationId) =>
+    opts.log?.warn({ err: err instanceof Error ? err.message : String(err), conversationId }, "index update after a transition failed");
+  return store;
 }
