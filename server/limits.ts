@@ -48,6 +48,9 @@ function plans(l: RateLimits): Record<LimitKind, { points: number; duration: num
   };
 }
 
+/** Limits keyed by socket id, kept in the instance that holds the socket. */
+const PER_SOCKET = new Set<LimitKind>(["message", "typing", "cobrowse"]);
+
 /** `redis`: a connected node-redis client, for limits shared by every instance. */
 export function createLimiter(limits: RateLimits, redis?: unknown, prefix = "desk:"): Limiter {
   if (!limits.enabled) {
@@ -57,7 +60,9 @@ export function createLimiter(limits: RateLimits, redis?: unknown, prefix = "des
   const limiters = Object.fromEntries(
     Object.entries(plans(limits)).map(([kind, plan]) => {
       const opts = { ...plan, keyPrefix: `${prefix}rl:${kind}` };
-      const limiter: RateLimiterAbstract = redis
+      // A socket lives on one instance: its own limits need no round trip to Redis.
+      const shared = redis && !PER_SOCKET.has(kind as LimitKind);
+      const limiter: RateLimiterAbstract = shared
         ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: true, inMemoryBlockOnConsumed: plan.points * 3 })
         : new RateLimiterMemory(opts);
       return [kind, limiter];
