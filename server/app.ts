@@ -60,8 +60,8 @@ export function createApp(options: AppOptions): DeskApp {
     cors: { origin: config.allowedOrigins },
     ...(options.adapter && { adapter: options.adapter }),
   });
-  const broadcast = createBroadcaster(io, deps, log);
   const inflight = createInflight();
+  const broadcast = createBroadcaster(io, deps, log, options.adapter !== undefined, inflight.run);
   const metrics = createMetrics({ store, sockets: () => countSockets(io) });
   const realtime = attachRealtime(io, { deps, limiter, log, broadcast, inflight, metrics });
   const http: HttpDeps = { deps, limiter, log, broadcast };

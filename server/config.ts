@@ -35,6 +35,8 @@ export interface Config {
   redisPrefix: string;
   adminEmail?: string;
   adminPassword?: string;
+  /** The admin's display name, shown to customers when the admin answers (default "Admin"). */
+  adminName?: string;
   secret: string;
   secretGenerated: boolean;
   allowedOrigins: string[];
@@ -130,6 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisAdapter: parseAdapter(env.DESK_REDIS_ADAPTER),
     adminEmail: env.DESK_ADMIN_EMAIL || undefined,
     adminPassword: env.DESK_ADMIN_PASSWORD || undefined,
+    adminName: env.DESK_ADMIN_NAME || undefined,
     secret,
     secretGenerated: !env.DESK_SECRET,
     allowedOrigins: (env.DESK_ALLOWED_ORIGINS ?? "")

@@ -28,15 +28,20 @@ if (config.redisUrl) {
 
 if (config.adminEmail && config.adminPassword) {
   const deps = { store, config, now: () => new Date() };
-  const admin = await ensureAdmin(deps, config.adminEmail, config.adminPassword);
+  const admin = await ensureAdmin(deps, config.adminEmail, config.adminPassword, config.adminName);
   log.info({ email: admin.email }, "admin agent ready");
 }
 
 const desk = createApp({ ...options, config, store, log });
+desk.server.once("error", (err: NodeJS.ErrnoException) => {
+  const reason = err.code === "EADDRINUSE" ? `port ${config.port} is already in use: set PORT to a free one` : err.message;
+  log.fatal({ err: err.message, port: config.port }, `cannot listen: ${reason}`);
+  process.exit(1);
+});
 desk.server.listen(config.port, config.host, () => {
   const address = desk.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
-  log.info({ port, store: store.kind }, "livedesk listening");
+  log.info({ port, store: store.kind, url: `http://localhost:${port}/`, agents: `http://localhost:${port}/agent` }, "livedesk listening");
 });
 
 let stopping = false;

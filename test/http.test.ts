@@ -166,3 +166,30 @@ describe("metrics", () => {
     expect(text).toMatch(/desk_ack_duration_seconds_count\{event="message:send",outcome="ok"\} [1-9]/);
   });
 });
+
+describe("an agent leaving for good", () => {
+  it("puts the conversations of an agent who logs out back in the queue, and tells their customers", async () => {
+    const a = await newAgent(t);
+    const sa = await agentSocket(t, a.token);
+    const { conversation, customerToken } = await startConversation(t);
+    const cust = await connectSocket(t, { customerToken });
+    await new Promise((resolve) => sa.emit("conversation:claim", { conversationId: conversation.id }, resolve));
+    const backInQueue = new Promise<any>((resolve) => cust.on("conversation:updated", (c) => c.status === "queued" && resolve(c)));
+    const position = new Promise<any>((resolve) => cust.once("queue:position", resolve));
+    expect((await api(t.url, "/api/auth/logout", { method: "POST", token: a.token })).status).toBe(204);
+    expect(await backInQueue).toMatchObject({ id: conversation.id, assignee: null });
+    expect((await position).position).toBeGreaterThanOrEqual(1);
+    expect((await t.store.listQueue()).map((c) => c.id)).toContain(conversation.id);
+  });
+
+  it("puts the conversations of an agent an admin disables back in the queue", async () => {
+    const a = await newAgent(t);
+    const sa = await agentSocket(t, a.token);
+    const { conversation } = await startConversation(t);
+    await new Promise((resolve) => sa.emit("conversation:claim", { conversationId: conversation.id }, resolve));
+    const admin = await login(t);
+    await api(t.url, `/api/agents/${a.agent.id}`, { method: "PATCH", body: { disabled: true }, token: admin.token });
+    const record = await t.store.getConversation(conversation.id);
+    expect(record).toMatchObject({ status: "queued", assignee: null });
+  });
+});

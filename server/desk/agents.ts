@@ -9,17 +9,18 @@ import { DUMMY_PASSWORD_HASH, hashPassword, newId, signAgentToken, verifyAgentTo
 export type AgentActor = Extract<Actor, { role: "agent" }>;
 
 /** Creates or updates the admin named by DESK_ADMIN_EMAIL / DESK_ADMIN_PASSWORD. */
-export async function ensureAdmin(deps: DeskDeps, email: string, password: string): Promise<Agent> {
+export async function ensureAdmin(deps: DeskDeps, email: string, password: string, name?: string): Promise<Agent> {
   const record: AgentRecord = {
     id: newId(),
     email: email.toLowerCase(),
-    name: "Admin",
+    name: name ?? "Admin",
     role: "admin",
     passwordHash: await hashPassword(password),
     createdAt: isoNow(deps),
   };
   const existing = await deps.store.getAgentByEmail(email);
-  if (existing) record.name = existing.name;
+  // a name given before survives restarts unless DESK_ADMIN_NAME says otherwise
+  if (existing && name === undefined) record.name = existing.name;
   return publicAgent(await deps.store.upsertAgent(record));
 }
 

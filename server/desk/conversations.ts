@@ -106,6 +106,19 @@ export function listConversations(deps: DeskDeps, actor: AgentActor, filter: { m
 export const assignedTo = (deps: DeskDeps, agentId: string) =>
   deps.store.listConversations({ assigneeId: agentId, status: "assigned" });
 
+/**
+ * Puts every conversation an agent holds back in the queue (it logged out or was
+ * disabled), so that no customer is left talking to nobody.
+ */
+export async function releaseAllOf(deps: DeskDeps, agentId: string): Promise<{ conversation: Conversation; previous: Conversation }[]> {
+  const released = [];
+  for (const c of await assignedTo(deps, agentId)) {
+    const result = await deps.store.release(c.id, { role: "agent", agentId, isAdmin: false }, isoNow(deps));
+    if (result.ok) released.push(result);
+  }
+  return released;
+}
+
 /** Position of every queued conversation (1 = next). */
 export async function queuePositions(deps: DeskDeps): Promise<{ conversationId: string; position: number }[]> {
   const queue = await deps.store.listQueue();

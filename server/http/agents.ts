@@ -2,6 +2,7 @@
 import { Router } from "express";
 import { CreateAgent, UpdateAgent } from "../../shared/protocol.js";
 import { createAgent, listAgents, updateAgent } from "../desk/agents.js";
+import { releaseAllOf } from "../desk/conversations.js";
 import { agentOf, requireAgent } from "./auth.js";
 import { parse } from "./errors.js";
 import type { HttpDeps } from "./types.js";
@@ -22,7 +23,10 @@ export function agentRoutes({ deps, broadcast }: HttpDeps): Router {
   router.patch("/:id", async (req, res) => {
     const agent = await updateAgent(deps, agentOf(res), String(req.params.id), parse(UpdateAgent, req.body));
     // a disabled agent is cut off at once, on every instance
-    if (agent.disabled) broadcast.disconnectAgent(agent.id);
+    if (agent.disabled) {
+      broadcast.disconnectAgent(agent.id);
+      for (const r of await releaseAllOf(deps, agent.id)) broadcast.transitioned(r.conversation, r.previous);
+    }
     res.json({ agent });
   });
 

@@ -3,6 +3,7 @@ import { Router, type Request, type RequestHandler } from "express";
 import { DeskError } from "../../shared/errors.js";
 import { Login } from "../../shared/protocol.js";
 import { authenticateAgent, getAgent, login, logout, type AgentActor } from "../desk/agents.js";
+import { releaseAllOf } from "../desk/conversations.js";
 import type { DeskDeps } from "../desk/deps.js";
 import { clearedSessionCookie, readCookie, sameOriginOrNone, SESSION_COOKIE, sessionCookie } from "../cookies.js";
 import { parse } from "./errors.js";
@@ -57,8 +58,12 @@ export function authRoutes({ deps, limiter, broadcast }: HttpDeps): Router {
   });
 
   router.post("/logout", async (req, res) => {
-    const sessionId = await logout(deps, agentToken(req));
+    const token = agentToken(req);
+    const agent = await authenticateAgent(deps, token).catch(() => null);
+    const sessionId = await logout(deps, token);
     if (sessionId) broadcast.disconnectSession(sessionId);
+    // nobody answers those customers now: their conversations go back to the queue
+    if (agent) for (const r of await releaseAllOf(deps, agent.agentId)) broadcast.transitioned(r.conversation, r.previous);
     res.setHeader("Set-Cookie", clearedSessionCookie());
     res.status(204).end();
   });

@@ -7,12 +7,19 @@ import type { Conversation, Message } from "../../shared/protocol.js";
 import { assignedTo, queuePositions } from "../desk/conversations.js";
 import type { DeskDeps } from "../desk/deps.js";
 import type { PresenceChange } from "../desk/presence.js";
+import { endCobrowse } from "../desk/cobrowse.js";
+import { announceCobrowse } from "./cobrowse.js";
 import type { Logger } from "../log.js";
 import type { DeskServer } from "./types.js";
 
 export interface Broadcaster {
   conversationUpdated(conversation: Conversation): void;
   messageNew(message: Message): void;
+  /**
+   * After a claim, release or close: everyone hears of it, the queue moves, a former
+   * assignee leaves the room and a co-browse session it cut short ends.
+   */
+  transitioned(conversation: Conversation, previous: Conversation): void;
   /** Pushes `queue:position` to every waiting customer. */
   queueChanged(): Promise<void>;
   presence(change: PresenceChange): Promise<void>;
@@ -25,7 +32,14 @@ export interface Broadcaster {
   leaveAssignee(agentId: string, conversationId: string): void;
 }
 
-export function createBroadcaster(io: DeskServer, deps: DeskDeps, log: Logger): Broadcaster {
+/** `scaledOut`: other instances share this desk through an adapter (they must hear of queue changes). */
+export function createBroadcaster(
+  io: DeskServer,
+  deps: DeskDeps,
+  log: Logger,
+  scaledOut = false,
+  track: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
+): Broadcaster {
   // Coalesce bursts of queue changes into one position push.
   let pending: Promise<void> | null = null;
   let again = false;
@@ -40,7 +54,7 @@ export function createBroadcaster(io: DeskServer, deps: DeskDeps, log: Logger): 
     }
   }
   function queueChanged(tellOthers: boolean): Promise<void> {
-    if (tellOthers) io.serverSideEmit("queue:changed");
+    if (tellOthers && scaledOut) io.serverSideEmit("queue:changed");
     if (pending) {
       again = true;
       return pending;
@@ -62,6 +76,18 @@ export function createBroadcaster(io: DeskServer, deps: DeskDeps, log: Logger): 
   io.on("queue:changed", () => void queueChanged(false));
 
   return {
+    transitioned(conversation, previous) {
+      this.conversationUpdated(conversation);
+      if (conversation.status === "queued" || previous.status === "queued") void queueChanged(true);
+      if (previous.assignee && conversation.status !== "assigned") {
+        this.leaveAssignee(previous.assignee.id, conversation.id);
+        const reason = conversation.status === "closed" ? "closed" : "released";
+        // tracked, so a shutdown lets it finish before closing the store
+        track(() => endCobrowse(deps, conversation.id, reason))
+          .then((change) => change && announceCobrowse(io, change))
+          .catch((err: unknown) => log.warn({ err, conversationId: conversation.id, reason }, "co-browse session not ended"));
+      }
+    },
     conversationUpdated(conversation) {
       io.to(rooms.conversation(conversation.id)).to(rooms.agents).emit("conversation:updated", conversation);
     },

@@ -8,12 +8,13 @@ import { rooms } from "../../shared/rooms.js";
 import * as cobrowse from "../desk/cobrowse.js";
 import { assignedTo, targetOf } from "../desk/conversations.js";
 import { agentsOnly, asAgent, asCustomer, customersOnly, on, onRole, type HandlerTable } from "./handle.js";
-import type { HandlerContext } from "./types.js";
+import type { DeskServer, HandlerContext } from "./types.js";
 
 /** The state goes to the room and to the assignee's sockets, which may have just left it (close, release). */
-function announce({ io }: HandlerContext, { state, agentId }: cobrowse.CobrowseChange): void {
+export function announceCobrowse(io: DeskServer, { state, agentId }: cobrowse.CobrowseChange): void {
   io.to(rooms.conversation(state.conversationId)).to(rooms.agent(agentId)).emit("cobrowse:state", state);
 }
+const announce = (ctx: HandlerContext, change: cobrowse.CobrowseChange) => announceCobrowse(ctx.io, change);
 
 // Batches are relayed in the order they were sent: a replayer needs its full snapshot first.
 const relayChains = new WeakMap<object, Promise<unknown>>();

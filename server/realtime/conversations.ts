@@ -3,20 +3,7 @@ import { ConversationList, ConversationRef, Empty, type Conversation } from "../
 import { rooms } from "../../shared/rooms.js";
 import * as desk from "../desk/conversations.js";
 import { agentPerson, presenceOf } from "../desk/presence.js";
-import { endCobrowseFor } from "./cobrowse.js";
 import { agentsOnly, asAgent, on, onRole, type HandlerTable } from "./handle.js";
-import type { HandlerContext } from "./types.js";
-
-/** Tells everyone about a lifecycle change, and ends a co-browse session it cuts short. */
-function announce(ctx: HandlerContext, conversation: Conversation, previous: Conversation) {
-  const { broadcast } = ctx;
-  broadcast.conversationUpdated(conversation);
-  if (conversation.status === "queued" || previous.status === "queued") void broadcast.queueChanged();
-  if (previous.assignee && conversation.status !== "assigned") {
-    broadcast.leaveAssignee(previous.assignee.id, conversation.id);
-    endCobrowseFor(ctx, conversation.id, conversation.status === "closed" ? "closed" : "released");
-  }
-}
 
 export const conversationHandlers: HandlerTable = {
   "queue:list": on(Empty, async ({ deps }) => ({ conversations: await desk.listQueue(deps) }), agentsOnly),
@@ -30,7 +17,7 @@ export const conversationHandlers: HandlerTable = {
     const me = asAgent(ctx);
     const { conversation, previous } = await desk.claim(deps, me, conversationId);
     broadcast.joinAssignee(me.agentId, conversationId);
-    announce(ctx, conversation, previous);
+    ctx.broadcast.transitioned(conversation, previous);
     // the customer learns who answers, and whether they are here; the claim stands either way
     presenceOf(deps, agentPerson(me.agentId)).then(
       (status) => io.to(rooms.customer(conversationId)).emit("presence", { role: "agent", id: me.agentId, name: me.name, status, conversationId }),
@@ -41,14 +28,14 @@ export const conversationHandlers: HandlerTable = {
 
   "conversation:release": on(ConversationRef, async (ctx, { conversationId }) => {
     const { conversation, previous } = await desk.release(ctx.deps, asAgent(ctx), conversationId);
-    announce(ctx, conversation, previous);
+    ctx.broadcast.transitioned(conversation, previous);
     return { conversation };
   }, agentsOnly),
 
   "conversation:close": onRole({ customer: Empty, agent: ConversationRef }, async (ctx, input) => {
     const id = desk.targetOf(ctx.actor, "conversationId" in input ? input.conversationId : undefined);
     const { conversation, previous } = await desk.close(ctx.deps, ctx.actor, id);
-    announce(ctx, conversation, previous);
+    ctx.broadcast.transitioned(conversation, previous);
     return { conversation };
   }),
 };
