@@ -523,6 +523,26 @@ describe("with rate limits on", () => {
     await startFrom(limited, address);
   });
 
+  it("stops counting conversations their customers abandoned minutes ago", async () => {
+    // a desk whose clock stamps every conversation ten minutes in the past
+    const past = await startDesk({ env: { DESK_RATE_LIMITS: "openConversations=2" }, now: () => new Date(Date.now() - 10 * 60_000) });
+    try {
+      const address = "10.1.0.9";
+      for (let i = 0; i < 4; i++) await startFrom(past, address); // nobody ever connected: all abandoned
+      // customers who are still there keep counting, however old their conversations
+      for (let i = 0; i < 2; i++) {
+        const present = await startFrom(past, "10.1.0.10");
+        await customerSocket(past, present.customerToken);
+        // the socket's arrival marks the customer online in the store
+        while (!(await past.store.getConversation(present.conversation.id))?.customer.online) await new Promise((r) => setTimeout(r, 10));
+      }
+      const third = await api(past.url, "/api/conversations", { body: { name: "A", message: "hi" }, headers: { "x-forwarded-for": "10.1.0.10" } });
+      expect(third.status).toBe(429);
+    } finally {
+      await past.close();
+    }
+  });
+
   it("answers 40 wrong passwords in a row with 401 and then 429, even for the right one", async () => {
     const agent = await newAgent(limited);
     const statuses: number[] = [];

@@ -16,6 +16,8 @@ async function reader(deps: DeskDeps, req: Request): Promise<Actor> {
   return isCustomerToken(token) ? authenticateCustomer(deps, token) : authenticateAgent(deps, token);
 }
 
+const ABANDONED_AFTER_MS = 2 * 60_000;
+
 export function conversationRoutes({ deps, limiter, broadcast }: HttpDeps): Router {
   const router = Router();
 
@@ -23,7 +25,13 @@ export function conversationRoutes({ deps, limiter, broadcast }: HttpDeps): Rout
     const input = parse(StartConversation, req.body);
     const address = req.ip ?? "unknown";
     await limiter.consume("start", address);
-    const isOpen = async (id: string) => (await deps.store.getConversation(id))?.status !== "closed";
+    // A conversation its customer has left (tab closed, no socket) stops counting after a
+    // couple of minutes, so an abandoned chat never locks its address out.
+    const isOpen = async (id: string) => {
+      const c = await deps.store.getConversation(id);
+      if (!c || c.status === "closed") return false;
+      return c.customer.online || Date.now() - Date.parse(c.updatedAt) < ABANDONED_AFTER_MS;
+    };
     const { conversation, customerToken } = await limiter.caps.startFrom(address, isOpen, () => startConversation(deps, input), (s) => s.conversation.id);
     broadcast.conversationUpdated(conversation);
     void broadcast.queueChanged();
