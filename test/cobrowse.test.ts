@@ -525,3 +525,17 @@ describe.each(["classic", "sharded"] as AdapterKind[])("co-browse across two ins
     expect((await batch).events).toEqual([{ n: 2 }]);
   });
 });
+
+describe("a streaming customer whose instance died", () => {
+  it("ends the session with reason left once the customer's presence expires", async () => {
+    const s = await scene();
+    // the session is streamed by a socket of an instance that is gone: nothing will ever
+    // report its disconnect, only its presence entry expires
+    const ghost = "ghost-socket-of-a-dead-instance";
+    await t.store.setCobrowse(s.id, { conversationId: s.id, status: "active", agentId: s.assignee.agent.id, streamerSocketId: ghost, updatedAt: new Date().toISOString() }, [null, "ended"]);
+    const ended = next(s.sa, "cobrowse:state", (st) => st.status === "ended", 5000);
+    await t.store.presenceJoin(`customer:${s.id}`, ghost, Date.now() - 1);
+    s.cust.disconnect(); // the live tab goes too, so the customer is gone for good
+    expect(await ended).toEqual({ conversationId: s.id, status: "ended", reason: "left" });
+  });
+});

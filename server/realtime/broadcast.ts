@@ -53,6 +53,13 @@ export function createBroadcaster(
       if (localRooms.has(room)) io.local.to(room).emit("queue:position", { position });
     }
   }
+  /** Ends a live co-browse session; tracked, so a shutdown lets it finish before closing the store. */
+  function endSession(conversationId: string, reason: "left" | "closed" | "released"): void {
+    track(() => endCobrowse(deps, conversationId, reason))
+      .then((change) => change && announceCobrowse(io, change))
+      .catch((err: unknown) => log.warn({ err, conversationId, reason }, "co-browse session not ended"));
+  }
+
   function queueChanged(tellOthers: boolean): Promise<void> {
     if (tellOthers && scaledOut) io.serverSideEmit("queue:changed");
     if (pending) {
@@ -81,11 +88,7 @@ export function createBroadcaster(
       if (conversation.status === "queued" || previous.status === "queued") void queueChanged(true);
       if (previous.assignee && conversation.status !== "assigned") {
         this.leaveAssignee(previous.assignee.id, conversation.id);
-        const reason = conversation.status === "closed" ? "closed" : "released";
-        // tracked, so a shutdown lets it finish before closing the store
-        track(() => endCobrowse(deps, conversation.id, reason))
-          .then((change) => change && announceCobrowse(io, change))
-          .catch((err: unknown) => log.warn({ err, conversationId: conversation.id, reason }, "co-browse session not ended"));
+        endSession(conversation.id, conversation.status === "closed" ? "closed" : "released");
       }
     },
     conversationUpdated(conversation) {
@@ -99,6 +102,8 @@ export function createBroadcaster(
       if (event.role === "customer") {
         io.to(rooms.agents).emit("presence", event);
         if (conversation) this.conversationUpdated(conversation);
+        // a customer gone for good (its tab closed, or its instance died) ends its co-browse session
+        if (event.status === "offline" && event.conversationId) endSession(event.conversationId, "left");
         return;
       }
       io.to(rooms.agents).emit("presence", event);
