@@ -59,16 +59,22 @@ describe("useQueue", () => {
     const link = new FakeLink();
     const scope = effectScope();
     const { queue, fresh } = scope.run(() => useQueue(link))!;
-    link.take("queue:list")[0]!.answer({ ok: true, conversations: [queued("b", "2025-01-01T12:02:00.000Z")] });
+    const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString();
+    link.take("queue:list")[0]!.answer({ ok: true, conversations: [queued("b", ago(20))] });
     await settle();
 
-    link.push("conversation:updated", queued("a", "2025-01-01T12:01:00.000Z"));
-    link.push("conversation:updated", queued("c", "2025-01-01T12:03:00.000Z"));
+    link.push("conversation:updated", queued("a", ago(30)));
+    link.push("conversation:updated", queued("c", ago(10)));
     expect(queue.value.map((c) => c.id)).toEqual(["a", "b", "c"]);
     expect([...fresh.value].sort()).toEqual(["a", "c"]);
 
-    link.push("conversation:updated", { ...queued("a", "2025-01-01T12:01:00.000Z"), status: "assigned" });
+    link.push("conversation:updated", { ...queued("a", ago(30)), status: "assigned" });
     expect(queue.value.map((c) => c.id)).toEqual(["b", "c"]);
+    expect([...fresh.value]).toEqual(["c"]);
+
+    // a conversation released back after a long chat is back in the queue, but not "new"
+    link.push("conversation:updated", queued("old", ago(3600)));
+    expect(queue.value.map((c) => c.id)).toEqual(["old", "b", "c"]);
     expect([...fresh.value]).toEqual(["c"]);
     scope.stop();
     expect(link.listenerCount()).toBe(0);

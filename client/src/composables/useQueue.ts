@@ -16,6 +16,8 @@ const oldestFirst = (a: Conversation, b: Conversation) => a.createdAt.localeComp
  * The agent's live queue: listed on every (re)connect, then kept by `conversation:updated`
  * alone — status `queued` means in the queue, anything else takes it out.
  */
+const NEW_FOR_MS = 60_000;
+
 export function useQueue(link: DeskLink): UseQueue {
   const queue = shallowRef<readonly Conversation[]>([]);
   const fresh = shallowRef<ReadonlySet<string>>(new Set());
@@ -40,7 +42,9 @@ export function useQueue(link: DeskLink): UseQueue {
     link.on("conversation:updated", (c) => {
       const rest = queue.value.filter((q) => q.id !== c.id);
       if (c.status === "queued") {
-        if (listed && rest.length === queue.value.length) setFresh((s) => s.add(c.id));
+        // "New" is for a customer who just arrived, not for a conversation released back
+        const justStarted = Date.now() - Date.parse(c.createdAt) < NEW_FOR_MS;
+        if (listed && rest.length === queue.value.length && justStarted) setFresh((s) => s.add(c.id));
         queue.value = [...rest, c].sort(oldestFirst);
       } else {
         queue.value = rest;
