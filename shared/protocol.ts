@@ -192,6 +192,9 @@ export type Actor =
   | { role: "customer"; conversationId: string; name: string }
   | { role: "agent"; agentId: string; name: string; isAdmin: boolean; sessionId: string };
 
+export type AgentActor = Extract<Actor, { role: "agent" }>;
+export type CustomerActor = Extract<Actor, { role: "customer" }>;
+
 export interface SocketData {
   actor: Actor;
 }

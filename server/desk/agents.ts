@@ -1,12 +1,13 @@
 /** Agent accounts, logins and sessions. */
 import { DeskError } from "../../shared/errors.js";
-import type { Actor, Agent, CreateAgentInput } from "../../shared/protocol.js";
+import type { Agent, CreateAgentInput } from "../../shared/protocol.js";
 import { publicAgent, type AgentRecord } from "../store/store.js";
 import { isoNow, type DeskDeps } from "./deps.js";
 import { agentPerson } from "./presence.js";
 import { DUMMY_PASSWORD_HASH, hashPassword, newId, signAgentToken, verifyAgentToken, verifyPassword } from "./tokens.js";
 
-export type AgentActor = Extract<Actor, { role: "agent" }>;
+export type { AgentActor } from "../../shared/protocol.js";
+import type { AgentActor } from "../../shared/protocol.js";
 
 /** Creates or updates the admin named by DESK_ADMIN_EMAIL / DESK_ADMIN_PASSWORD. */
 export async function ensureAdmin(deps: DeskDeps, email: string, password: string, name?: string): Promise<Agent> {

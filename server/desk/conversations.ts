@@ -5,8 +5,8 @@ import { publicConversation, type TransitionActor, type TransitionResult } from 
 import { isoNow, type DeskDeps } from "./deps.js";
 import { customerSecretMatches, newCustomerToken, newId, parseCustomerToken } from "./tokens.js";
 
-export type CustomerActor = Extract<Actor, { role: "customer" }>;
-export type AgentActor = Extract<Actor, { role: "agent" }>;
+export type { AgentActor, CustomerActor } from "../../shared/protocol.js";
+import type { AgentActor, CustomerActor } from "../../shared/protocol.js";
 
 export async function startConversation(
   deps: DeskDeps,

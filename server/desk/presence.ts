@@ -4,7 +4,7 @@
  * reloads) and a crashed instance's sockets simply expire. Whichever instance sweeps
  * first announces the person offline, exactly once.
  */
-import type { Actor, Conversation, PresenceEvent, PresenceStatus } from "../../shared/protocol.js";
+import type { Actor, AgentActor, Conversation, PresenceEvent, PresenceStatus } from "../../shared/protocol.js";
 import type { PersonKey } from "../store/store.js";
 import type { DeskDeps } from "./deps.js";
 
@@ -71,7 +71,7 @@ export async function heartbeat(
 
 export async function setAgentStatus(
   deps: DeskDeps,
-  actor: Extract<Actor, { role: "agent" }>,
+  actor: AgentActor,
   status: "online" | "away",
 ): Promise<PresenceChange> {
   const person = agentPerson(actor.agentId);

@@ -1,5 +1,5 @@
 /** Queue and conversation lifecycle events. */
-import { ConversationList, ConversationRef, Empty, type Conversation } from "../../shared/protocol.js";
+import { ConversationList, ConversationRef, Empty } from "../../shared/protocol.js";
 import { rooms } from "../../shared/rooms.js";
 import * as desk from "../desk/conversations.js";
 import { agentPerson, presenceOf } from "../desk/presence.js";

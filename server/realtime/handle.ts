@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import { DeskError, type WireError } from "../../shared/errors.js";
-import type { Ack, ClientEvent } from "../../shared/protocol.js";
+import type { Ack, AgentActor, ClientEvent, CustomerActor } from "../../shared/protocol.js";
 import { isStoreUnavailable } from "../store/store.js";
 import type { DeskSocket, HandlerContext } from "./types.js";
 
@@ -133,13 +133,13 @@ function floodCheck(ctx: HandlerContext, event: string): void {
 }
 
 /** The actor as an agent, or `forbidden`. */
-export function asAgent(ctx: HandlerContext): Extract<HandlerContext["actor"], { role: "agent" }> {
+export function asAgent(ctx: HandlerContext): AgentActor {
   if (ctx.actor.role !== "agent") throw new DeskError("forbidden", "Only agents can do this.");
   return ctx.actor;
 }
 
 /** The actor as a customer, or `forbidden`. */
-export function asCustomer(ctx: HandlerContext): Extract<HandlerContext["actor"], { role: "customer" }> {
+export function asCustomer(ctx: HandlerContext): CustomerActor {
   if (ctx.actor.role !== "customer") throw new DeskError("forbidden", "Only the customer can do this.");
   return ctx.actor;
 }

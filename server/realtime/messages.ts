@@ -12,7 +12,6 @@ import { history, targetOf } from "../desk/conversations.js";
 import { checkTyping, postMessage } from "../desk/messages.js";
 import { conversationKey } from "../limits.js";
 import { onRole, type HandlerTable } from "./handle.js";
-import type { HandlerContext } from "./types.js";
 
 const idOf = (input: object) => ("conversationId" in input ? (input.conversationId as string) : undefined);
 
