@@ -16,6 +16,8 @@ export interface RateLimits {
   conversationMessageBurst: number;
   /** typing per conversation and side, per second. */
   conversationTypingPerSecond: number;
+  /** Events of any kind per socket per second (bursts of twice that): history, lists … */
+  eventsPerSecond: number;
   /** A socket refused `rate_limited` this many times in a row is disconnected. */
   disconnectAfter: number;
   /** Open sockets per customer (conversation) and per agent, per instance. */
@@ -86,6 +88,7 @@ export function parseRateLimits(raw: string | undefined): RateLimits {
     conversationMessagePerSecond: 20,
     conversationMessageBurst: 40,
     conversationTypingPerSecond: 10,
+    eventsPerSecond: 50,
     disconnectAfter: 200,
     customerSockets: 10,
     agentSockets: 20,
@@ -108,6 +111,7 @@ export function parseRateLimits(raw: string | undefined): RateLimits {
       limits.conversationMessageBurst = b && Number.isFinite(b) ? b : a * 2;
     } else if (key === "conversationTyping") limits.conversationTypingPerSecond = a;
     else if (key === "disconnectAfter") limits.disconnectAfter = a;
+    else if (key === "events") limits.eventsPerSecond = a;
     else if (key === "customerSockets") limits.customerSockets = a;
     else if (key === "agentSockets") limits.agentSockets = a;
     else if (key === "openConversations") limits.openConversationsPerAddress = a;

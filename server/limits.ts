@@ -8,7 +8,7 @@ import { createCaps, type Caps } from "./caps.js";
 import type { RateLimits } from "./config.js";
 
 /** `conversationMessage`/`conversationTyping` are keyed by `<conversation id>:<role>`: see `conversationKey`. */
-export type LimitKind = "message" | "typing" | "conversationMessage" | "conversationTyping" | "start" | "loginAddress" | "loginAccount" | "cobrowse";
+export type LimitKind = "message" | "typing" | "conversationMessage" | "conversationTyping" | "start" | "loginAddress" | "loginAccount" | "cobrowse" | "events";
 
 export interface Limiter {
   /** Takes one point for `key`; throws `rate_limited` when none is left. */
@@ -45,11 +45,13 @@ function plans(l: RateLimits): Record<LimitKind, { points: number; duration: num
     loginAccount: { points: l.failedLogins, duration: 15 * 60 },
     // co-browse batches per socket: 50 a second, bursts of 100 (a large snapshot is split up)
     cobrowse: { points: 100, duration: 2 },
+    // any event at all, per socket: nothing (history, lists, unknown names) floods unchecked
+    events: { points: l.eventsPerSecond * 2, duration: 2 },
   };
 }
 
 /** Limits keyed by socket id, kept in the instance that holds the socket. */
-const PER_SOCKET = new Set<LimitKind>(["message", "typing", "cobrowse"]);
+const PER_SOCKET = new Set<LimitKind>(["message", "typing", "cobrowse", "events"]);
 
 /** `redis`: a connected node-redis client, for limits shared by every instance. */
 export function createLimiter(limits: RateLimits, redis?: unknown, prefix = "desk:"): Limiter {

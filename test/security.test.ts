@@ -523,6 +523,17 @@ describe("with rate limits on", () => {
     await startFrom(limited, address);
   });
 
+  it("limits every kind of event per socket, reads included", async () => {
+    const { customerToken } = await startFrom(limited, "10.1.0.20");
+    const cust = await customerSocket(limited, customerToken);
+    const acks = await Promise.all(Array.from({ length: 250 }, () => call(cust, "history", {})));
+    const refused = acks.filter((a: any) => !a.ok && a.error.code === "rate_limited").length;
+    const budget = limited.config.rateLimits.eventsPerSecond * 2;
+    expect(acks.filter((a) => a.ok).length).toBeLessThanOrEqual(budget);
+    expect(refused).toBeGreaterThanOrEqual(250 - budget);
+    expect(cust.connected).toBe(true); // under the cut-off: refused, not disconnected
+  });
+
   it("stops counting conversations their customers abandoned minutes ago", async () => {
     // a desk whose clock stamps every conversation ten minutes in the past
     const past = await startDesk({ env: { DESK_RATE_LIMITS: "openConversations=2" }, now: () => new Date(Date.now() - 10 * 60_000) });
@@ -579,7 +590,7 @@ describe("with rate limits on", () => {
 describe("limit configuration", () => {
   it("reads every limit from DESK_RATE_LIMITS, and refuses an unknown one", () => {
     const limits = parseRateLimits(
-      "message=4/6,typing=2,starts=3,logins=4,conversationMessage=7/9,conversationTyping=5,disconnectAfter=11,customerSockets=2,agentSockets=3,openConversations=1",
+      "message=4/6,typing=2,starts=3,logins=4,conversationMessage=7/9,conversationTyping=5,disconnectAfter=11,customerSockets=2,agentSockets=3,openConversations=1,events=9",
     );
     expect(limits).toMatchObject({
       enabled: true,
@@ -595,6 +606,7 @@ describe("limit configuration", () => {
       customerSockets: 2,
       agentSockets: 3,
       openConversationsPerAddress: 1,
+      eventsPerSecond: 9,
     });
     expect(parseRateLimits("")).toMatchObject({ enabled: true, customerSockets: 10, agentSockets: 20, openConversationsPerAddress: 5, disconnectAfter: 200 });
     expect(parseRateLimits("off").enabled).toBe(false);

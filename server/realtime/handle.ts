@@ -109,6 +109,7 @@ export function createDispatcher(table: HandlerTable, shared: SharedContext) {
     void ctx.inflight.run(async () => {
       let result: object;
       try {
+        await ctx.limiter.consume("events", this.id);
         result = await handler.run(ctx, parsed.data);
       } catch (err: unknown) {
         const error = toWireError(err, ctx, event);
