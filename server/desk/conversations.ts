@@ -95,11 +95,15 @@ export async function close(deps: DeskDeps, actor: Actor, conversationId: string
 
 export const listQueue = (deps: DeskDeps) => deps.store.listQueue();
 
-export function listConversations(deps: DeskDeps, actor: AgentActor, filter: { mine?: boolean; status?: ConversationStatus }) {
-  return deps.store.listConversations({
+/** At most this many conversations per listing, newest activity first. */
+export const LIST_LIMIT = 200;
+
+export async function listConversations(deps: DeskDeps, actor: AgentActor, filter: { mine?: boolean; status?: ConversationStatus }) {
+  const all = await deps.store.listConversations({
     ...(filter.mine && { assigneeId: actor.agentId }),
     ...(filter.status && { status: filter.status }),
   });
+  return all.slice(0, LIST_LIMIT);
 }
 
 /** Conversations an agent holds: its sockets join their rooms. */
