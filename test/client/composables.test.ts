@@ -1,6 +1,7 @@
 import { effectScope, nextTick, shallowRef } from "vue";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { useConversation } from "../../client/src/composables/useConversation.js";
+import { useInbox } from "../../client/src/composables/useInbox.js";
 import { useQueue } from "../../client/src/composables/useQueue.js";
 import { useTyping } from "../../client/src/composables/useTyping.js";
 import type { Conversation } from "../../shared/protocol.js";
@@ -115,6 +116,28 @@ describe("useTyping", () => {
     expect(link.take("typing").map((r) => r.payload)).toEqual([{ isTyping: true }]);
     vi.advanceTimersByTime(3_000);
     expect(link.take("typing").map((r) => r.payload)).toEqual([{ isTyping: false }]);
+    scope.stop();
+    expect(link.listenerCount()).toBe(0);
+  });
+});
+
+describe("useInbox", () => {
+  const held = (id: string, assigneeId: string): Conversation => ({
+    ...conversation(1), id, status: "assigned", assignee: { id: assigneeId, name: assigneeId },
+  });
+
+  it("should show an admin the conversations colleagues hold, and follow them live", async () => {
+    const link = new FakeLink();
+    const scope = effectScope();
+    const { mine } = scope.run(() => useInbox(link, { agentId: "me", openId: shallowRef(null), scope: "others" }))!;
+    const [request] = link.take("conversation:list");
+    expect(request!.payload).toEqual({ mine: false, status: "assigned" });
+    request!.answer({ ok: true, conversations: [held("a", "sam"), held("b", "me")] });
+    await settle();
+    expect(mine.value.map((c) => c.id)).toEqual(["a"]);
+    link.push("conversation:updated", held("c", "omar"));
+    link.push("conversation:updated", { ...held("a", "sam"), status: "queued", assignee: null });
+    expect(mine.value.map((c) => c.id)).toEqual(["c"]);
     scope.stop();
     expect(link.listenerCount()).toBe(0);
   });

@@ -6,6 +6,8 @@ export interface UseInboxOptions {
   agentId: string;
   /** The conversation on screen: its messages are read as they come. */
   openId: Readonly<Ref<string | null>>;
+  /** `others`: the conversations colleagues hold (an admin's view, to take over or release). */
+  scope?: "mine" | "others";
 }
 
 export interface UseInbox {
@@ -18,11 +20,12 @@ export interface UseInbox {
 const recentFirst = (a: Conversation, b: Conversation) => b.updatedAt.localeCompare(a.updatedAt);
 
 /** "My conversations": listed on every (re)connect, kept live, with unread counts. */
-export function useInbox(link: DeskLink, { agentId, openId }: UseInboxOptions): UseInbox {
+export function useInbox(link: DeskLink, { agentId, openId, scope = "mine" }: UseInboxOptions): UseInbox {
   const mine = shallowRef<readonly Conversation[]>([]);
   const unread = shallowRef<Readonly<Record<string, number>>>({});
 
-  const isMine = (c: Conversation) => c.status === "assigned" && c.assignee?.id === agentId;
+  const isMine = (c: Conversation) =>
+    c.status === "assigned" && (scope === "mine" ? c.assignee?.id === agentId : !!c.assignee && c.assignee.id !== agentId);
   const upsert = (c: Conversation) => {
     const rest = mine.value.filter((m) => m.id !== c.id);
     mine.value = isMine(c) ? [...rest, c].sort(recentFirst) : rest;
@@ -32,7 +35,7 @@ export function useInbox(link: DeskLink, { agentId, openId }: UseInboxOptions): 
   };
 
   const list = async () => {
-    const res = await link.request("conversation:list", { mine: true, status: "assigned" }).catch(() => null);
+    const res = await link.request("conversation:list", { mine: scope === "mine", status: "assigned" }).catch(() => null);
     if (res?.ok) mine.value = res.conversations.filter(isMine).sort(recentFirst);
   };
 
