@@ -44,6 +44,9 @@ const refusals = new WeakMap<object, number>();
 type Schema = z.ZodType;
 type RoleSchemas = { customer: Schema; agent: Schema };
 
+/** Events with a rate limit of their own; every other event draws on the per-socket `events` budget. */
+const OWN_LIMITS = new Set<ClientEvent>(["message:send", "typing", "cobrowse:events"]);
+
 /** One client→server event: its schema (or one per role), who may send it, what it does. */
 export interface EventHandler {
   schema: Schema | RoleSchemas;
@@ -109,7 +112,7 @@ export function createDispatcher(table: HandlerTable, shared: SharedContext) {
     void ctx.inflight.run(async () => {
       let result: object;
       try {
-        await ctx.limiter.consume("events", this.id);
+        if (!OWN_LIMITS.has(event as ClientEvent)) await ctx.limiter.consume("events", this.id);
         result = await handler.run(ctx, parsed.data);
       } catch (err: unknown) {
         const error = toWireError(err, ctx, event);
