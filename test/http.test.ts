@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureAdmin } from "../server/desk/agents.js";
 import { ADMIN, agentSocket, api, connectSocket, login, newAgent, startConversation, startDesk, type TestDesk } from "./helpers/desk.js";
 
 let t: TestDesk;
@@ -191,5 +192,31 @@ describe("an agent leaving for good", () => {
     await api(t.url, `/api/agents/${a.agent.id}`, { method: "PATCH", body: { disabled: true }, token: admin.token });
     const record = await t.store.getConversation(conversation.id);
     expect(record).toMatchObject({ status: "queued", assignee: null });
+  });
+});
+
+describe("password changes", () => {
+  it("ends every session signed in with the old password, and the new one works", async () => {
+    const a = await newAgent(t);
+    const socket = await agentSocket(t, a.token);
+    const dropped = new Promise((resolve) => socket.once("disconnect", resolve));
+    const admin = await login(t);
+    const res = await api(t.url, `/api/agents/${a.agent.id}`, { method: "PATCH", body: { password: "a-brand-new-password" }, token: admin.token });
+    expect(res.status).toBe(200);
+    expect(res.body.agent).not.toHaveProperty("sessionsValidAfter");
+    await dropped;
+    expect((await api(t.url, "/api/me", { token: a.token })).status).toBe(401);
+    await expect(agentSocket(t, a.token)).rejects.toThrow("unauthorized");
+    const fresh = await login(t, { email: a.email, password: "a-brand-new-password" });
+    expect((await api(t.url, "/api/me", { token: fresh.token })).status).toBe(200);
+  });
+
+  it("keeps the admin's sessions across a restart with the same password", async () => {
+    const before = await login(t);
+    await ensureAdmin(t.desk.deps, ADMIN.email, ADMIN.password);
+    expect((await api(t.url, "/api/me", { token: before.token })).status).toBe(200);
+    await ensureAdmin(t.desk.deps, ADMIN.email, "another-admin-password");
+    expect((await api(t.url, "/api/me", { token: before.token })).status).toBe(401);
+    await ensureAdmin(t.desk.deps, ADMIN.email, ADMIN.password); // put it back for the other tests
   });
 });

@@ -323,6 +323,16 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
         expect(await store.listAgents()).toHaveLength(1);
       });
 
+      it("keeps the moment before which an agent's sessions no longer count", async () => {
+        const agent = newAgent();
+        await store.createAgent(agent);
+        expect((await store.getAgent(agent.id))?.sessionsValidAfter).toBeUndefined();
+        await store.updateAgent(agent.id, { sessionsValidAfter: 1_700_000_000_123 });
+        expect((await store.getAgent(agent.id))?.sessionsValidAfter).toBe(1_700_000_000_123);
+        await store.upsertAgent({ ...agent, passwordHash: "scrypt$y", sessionsValidAfter: 1_700_000_000_999 });
+        expect((await store.getAgentByEmail(agent.email))?.sessionsValidAfter).toBe(1_700_000_000_999);
+      });
+
       it("updates an agent's fields and answers null for an unknown one", async () => {
         const agent = newAgent();
         await store.createAgent(agent);

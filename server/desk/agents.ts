@@ -22,6 +22,8 @@ export async function ensureAdmin(deps: DeskDeps, email: string, password: strin
   const existing = await deps.store.getAgentByEmail(email);
   // a name given before survives restarts unless DESK_ADMIN_NAME says otherwise
   if (existing && name === undefined) record.name = existing.name;
+  // a restart with the same password keeps the admin's sessions; a new one ends them
+  if (existing && !(await verifyPassword(password, existing.passwordHash))) record.sessionsValidAfter = deps.now().getTime();
   return publicAgent(await deps.store.upsertAgent(record));
 }
 
@@ -50,7 +52,8 @@ export async function updateAgent(
   const updated = await deps.store.updateAgent(id, {
     ...(patch.name !== undefined && { name: patch.name }),
     ...(patch.disabled !== undefined && { disabled: patch.disabled }),
-    ...(patch.password !== undefined && { passwordHash: await hashPassword(patch.password) }),
+    // a new password ends every session signed in with the old one
+    ...(patch.password !== undefined && { passwordHash: await hashPassword(patch.password), sessionsValidAfter: deps.now().getTime() }),
   });
   if (!updated) throw new DeskError("not_found", "No such agent.");
   return publicAgent(updated);
@@ -62,7 +65,7 @@ export async function login(deps: DeskDeps, email: string, password: string): Pr
   const ok = await verifyPassword(password, record?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!record || !ok || record.disabled) throw new DeskError("unauthorized", "Wrong email or password.");
   const expiresAt = deps.now().getTime() + deps.config.agentTokenTtlMs;
-  const token = signAgentToken(deps.config.secret, { sub: record.id, sid: newId(12), exp: expiresAt });
+  const token = signAgentToken(deps.config.secret, { sub: record.id, sid: newId(12), exp: expiresAt, iat: deps.now().getTime() });
   return { agent: publicAgent(record), token, expiresAt };
 }
 
@@ -72,6 +75,7 @@ export async function authenticateAgent(deps: DeskDeps, token: unknown): Promise
   if (!claims) throw new DeskError("unauthorized");
   const [record, revoked] = await Promise.all([deps.store.getAgent(claims.sub), deps.store.isSessionRevoked(claims.sid)]);
   if (!record || record.disabled || revoked) throw new DeskError("unauthorized");
+  if (record.sessionsValidAfter !== undefined && (claims.iat ?? 0) < record.sessionsValidAfter) throw new DeskError("unauthorized");
   return { role: "agent", agentId: record.id, name: record.name, isAdmin: record.role === "admin", sessionId: claims.sid };
 }
 

@@ -37,6 +37,8 @@ export interface AgentClaims {
   sid: string;
   /** expiry, epoch ms */
   exp: number;
+  /** issued at, epoch ms */
+  iat?: number;
 }
 
 const AGENT_PREFIX = "a.";

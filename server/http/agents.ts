@@ -21,7 +21,10 @@ export function agentRoutes({ deps, broadcast }: HttpDeps): Router {
   });
 
   router.patch("/:id", async (req, res) => {
-    const agent = await updateAgent(deps, agentOf(res), String(req.params.id), parse(UpdateAgent, req.body));
+    const patch = parse(UpdateAgent, req.body);
+    const agent = await updateAgent(deps, agentOf(res), String(req.params.id), patch);
+    // a new password signs the agent out everywhere
+    if (patch.password !== undefined) broadcast.disconnectAgent(agent.id);
     // a disabled agent is cut off at once, on every instance
     if (agent.disabled) {
       broadcast.disconnectAgent(agent.id);

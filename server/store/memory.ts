@@ -55,10 +55,11 @@ export class MemoryStore implements Store {
       return created.ok ? created.agent : agent;
     }
     Object.assign(existing, { name: agent.name, role: agent.role, passwordHash: agent.passwordHash, disabled: false });
+    if (agent.sessionsValidAfter !== undefined) existing.sessionsValidAfter = agent.sessionsValidAfter;
     return clone(existing);
   }
 
-  async updateAgent(id: string, patch: Partial<Pick<AgentRecord, "name" | "passwordHash" | "disabled" | "role">>) {
+  async updateAgent(id: string, patch: Partial<Pick<AgentRecord, "name" | "passwordHash" | "disabled" | "role" | "sessionsValidAfter">>) {
     const agent = this.agents.get(id);
     if (!agent) return null;
     Object.assign(agent, patch);

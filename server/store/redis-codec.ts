@@ -58,6 +58,7 @@ export function toAgent(h: Hash): AgentRecord | null {
     createdAt: h.createdAt!,
   };
   if (h.disabled !== undefined) agent.disabled = h.disabled === "1";
+  if (h.sessionsValidAfter !== undefined) agent.sessionsValidAfter = Number(h.sessionsValidAfter);
   return agent;
 }
 
@@ -68,5 +69,6 @@ export function agentFields(patch: Partial<AgentRecord>): Hash {
     if (value !== undefined) h[key] = value;
   }
   if (patch.disabled !== undefined) h.disabled = patch.disabled ? "1" : "0";
+  if (patch.sessionsValidAfter !== undefined) h.sessionsValidAfter = String(patch.sessionsValidAfter);
   return h;
 }

@@ -220,14 +220,21 @@ export class RedisStore implements Store {
     }
     const existing = await this.getAgent(existingId);
     const merged: AgentRecord = existing
-      ? { ...existing, name: agent.name, role: agent.role, passwordHash: agent.passwordHash, disabled: false }
+      ? {
+          ...existing,
+          name: agent.name,
+          role: agent.role,
+          passwordHash: agent.passwordHash,
+          disabled: false,
+          ...(agent.sessionsValidAfter !== undefined && { sessionsValidAfter: agent.sessionsValidAfter }),
+        }
       : { ...agent, id: existingId, email, disabled: false }; // heal an index entry left without its record
     await this.client.hSet(this.agentKey(existingId), agentFields(merged));
     await this.client.sAdd(this.agentsKey(), existingId);
     return merged;
   }
 
-  async updateAgent(id: string, patch: Partial<Pick<AgentRecord, "name" | "passwordHash" | "disabled" | "role">>) {
+  async updateAgent(id: string, patch: Partial<Pick<AgentRecord, "name" | "passwordHash" | "disabled" | "role" | "sessionsValidAfter">>) {
     const agent = await this.getAgent(id);
     if (!agent) return null;
     const fields = agentFields(patch);

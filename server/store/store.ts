@@ -20,6 +20,8 @@ import type { ErrorCode } from "../../shared/errors.js";
 export interface AgentRecord extends Agent {
   passwordHash: string;
   createdAt: string;
+  /** Tokens issued before this (epoch ms) no longer count: a password change ends every session. */
+  sessionsValidAfter?: number;
 }
 
 /** A conversation as stored: what clients see plus the hash of the customer token. */
@@ -71,7 +73,7 @@ export interface Store {
   createAgent(agent: AgentRecord): Promise<StoreResult<{ agent: AgentRecord }>>;
   /** Creates the agent or, when the email exists, updates its name, role and password. */
   upsertAgent(agent: AgentRecord): Promise<AgentRecord>;
-  updateAgent(id: string, patch: Partial<Pick<AgentRecord, "name" | "passwordHash" | "disabled" | "role">>): Promise<AgentRecord | null>;
+  updateAgent(id: string, patch: Partial<Pick<AgentRecord, "name" | "passwordHash" | "disabled" | "role" | "sessionsValidAfter">>): Promise<AgentRecord | null>;
   getAgent(id: string): Promise<AgentRecord | null>;
   getAgentByEmail(email: string): Promise<AgentRecord | null>;
   listAgents(): Promise<AgentRecord[]>;
@@ -144,7 +146,7 @@ export function publicConversation(c: ConversationRecord | Conversation): Conver
 }
 
 export function publicAgent(a: AgentRecord): Agent {
-  const { passwordHash: _hidden, createdAt: _c, ...rest } = a;
+  const { passwordHash: _hidden, createdAt: _c, sessionsValidAfter: _s, ...rest } = a;
   return rest;
 }
 
