@@ -14,7 +14,8 @@ import type { DeskServer } from "./types.js";
 
 export interface Broadcaster {
   conversationUpdated(conversation: Conversation): void;
-  messageNew(message: Message): void;
+  /** To the conversation's room and, when it has one, to every socket of its assignee. */
+  messageNew(message: Message, conversation: Conversation): void;
   /**
    * After a claim, release or close: everyone hears of it, the queue moves, a former
    * assignee leaves the room and a co-browse session it cut short ends.
@@ -94,8 +95,13 @@ export function createBroadcaster(
     conversationUpdated(conversation) {
       io.to(rooms.conversation(conversation.id)).to(rooms.agents).emit("conversation:updated", conversation);
     },
-    messageNew(message) {
-      io.to(rooms.conversation(message.conversationId)).emit("message:new", message);
+    messageNew(message, conversation) {
+      // Also to the assignee's own room: with the sharded adapter an instance subscribes to
+      // a room's channel only when a local socket joins it, so right after a claim the
+      // conversation room may not reach the assignee's instance yet; its agent room does.
+      // A socket in both rooms still gets the message once.
+      const target = io.to(rooms.conversation(message.conversationId));
+      (conversation.assignee ? target.to(rooms.agent(conversation.assignee.id)) : target).emit("message:new", message);
     },
     queueChanged: () => queueChanged(true),
     async presence({ event, conversation }) {

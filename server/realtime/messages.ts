@@ -23,7 +23,7 @@ export const messageHandlers: HandlerTable = {
     await limiter.consume("conversationMessage", conversationKey(conversationId, actor.role));
     const { message, conversation, duplicate } = await postMessage(deps, actor, conversationId, input);
     if (!duplicate) {
-      broadcast.messageNew(message);
+      broadcast.messageNew(message, conversation);
       // agents watching the queue see a waiting customer's latest words (assignees get message:new)
       if (conversation.status === "queued") broadcast.conversationUpdated(conversation);
       ctx.metrics.messagesStored.inc();
@@ -38,9 +38,11 @@ export const messageHandlers: HandlerTable = {
   typing: onRole({ customer: CustomerTyping, agent: AgentTyping }, async ({ socket, deps, actor, limiter }, input) => {
     await limiter.consume("typing", socket.id);
     const conversationId = targetOf(actor, idOf(input));
-    await checkTyping(deps, actor, conversationId);
+    const conversation = await checkTyping(deps, actor, conversationId);
     await limiter.consume("conversationTyping", conversationKey(conversationId, actor.role));
-    socket.to(rooms.conversation(conversationId)).emit("typing", {
+    // the assignee's own room too, as for messages (sharded adapter, just after a claim)
+    const others = socket.to(rooms.conversation(conversationId));
+    (actor.role === "customer" && conversation.assignee ? others.to(rooms.agent(conversation.assignee.id)) : others).emit("typing", {
       conversationId,
       author: { role: actor.role, name: actor.name },
       isTyping: input.isTyping,
