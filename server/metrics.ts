@@ -29,7 +29,13 @@ export function createMetrics(sources: { store: Store; sockets: () => { customer
       this.set({ role: "agent" }, counts.agent);
     },
   });
-  const queue = () => sources.store.listQueue().catch(() => null);
+  // Both queue gauges are collected together by one scrape: they share one listing.
+  let listing: Promise<Awaited<ReturnType<Store["listQueue"]>> | null> | null = null;
+  const queue = () =>
+    (listing ??= sources.store
+      .listQueue()
+      .catch(() => null)
+      .finally(() => setImmediate(() => (listing = null))));
   new Gauge({
     name: "desk_queue_length",
     help: "Conversations waiting in the queue (whole desk)",

@@ -48,9 +48,10 @@ export async function authenticateCustomer(deps: DeskDeps, token: unknown): Prom
 }
 
 /** Resolves which conversation an actor means: a customer's own, whatever it sent. */
-export function targetOf(actor: Actor, conversationId: string | undefined): string {
+export function targetOf(actor: Actor, input: { conversationId?: string } | object): string {
   if (actor.role === "customer") return actor.conversationId;
-  if (!conversationId) throw new DeskError("invalid_payload", "conversationId is required.");
+  const conversationId = "conversationId" in input ? input.conversationId : undefined;
+  if (typeof conversationId !== "string" || !conversationId) throw new DeskError("invalid_payload", "conversationId is required.");
   return conversationId;
 }
 
@@ -90,7 +91,9 @@ export async function release(deps: DeskDeps, actor: AgentActor, conversationId:
 }
 
 export async function close(deps: DeskDeps, actor: Actor, conversationId: string) {
-  return unwrap(await deps.store.close(targetOf(actor, conversationId), transitionActor(actor), isoNow(deps)));
+  // a customer closes its own conversation, whatever it named
+  const id = actor.role === "customer" ? actor.conversationId : conversationId;
+  return unwrap(await deps.store.close(id, transitionActor(actor), isoNow(deps)));
 }
 
 export const listQueue = (deps: DeskDeps) => deps.store.listQueue();

@@ -1,17 +1,15 @@
 /** One error shape for the whole API, and the final error handler. */
 import type { ErrorRequestHandler, Request, RequestHandler } from "express";
 import type { z } from "zod";
-import { DeskError, HTTP_STATUS, type WireError } from "../../shared/errors.js";
+import { HTTP_STATUS, type WireError } from "../../shared/errors.js";
 import type { Logger } from "../log.js";
-import { isStoreUnavailable } from "../store/store.js";
+import { invalidPayload, toWireError } from "../wire-errors.js";
 
 /** Parses `req.body` (or another value) with a schema, or throws `invalid_payload`. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-  throw new DeskError("invalid_payload", `${where}${issue?.message ?? "invalid"}`);
+  throw invalidPayload(result.error);
 }
 
 export const notFound: RequestHandler = (_req, res) => {
@@ -22,10 +20,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req: Request, res, _next) => {
     let error: WireError;
     let status: number;
-    if (err instanceof DeskError) {
-      error = err.toWire();
-      status = HTTP_STATUS[err.code];
-    } else if (err?.type === "entity.too.large") {
+    // what Express and its body parser refuse first, then the desk's own mapping
+    if (err?.type === "entity.too.large") {
       error = { code: "payload_too_large", message: "The body is larger than 16 KiB." };
       status = 413;
     } else if (err?.type === "entity.parse.failed" || err?.type === "encoding.unsupported" || err?.type === "charset.unsupported") {
@@ -38,13 +34,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       // what Express itself refuses (a malformed URL encoding, …) is the client's error
       error = { code: "invalid_payload", message: "The request is malformed." };
       status = err.status;
-    } else if (isStoreUnavailable(err)) {
-      error = new DeskError("unavailable").toWire();
-      status = 503;
     } else {
-      log.error({ err, path: req.path }, "request failed");
-      error = new DeskError("internal").toWire();
-      status = 500;
+      error = toWireError(err, log, { path: req.path });
+      status = HTTP_STATUS[error.code];
     }
     if (res.headersSent) return;
     res.status(status).json({ error });

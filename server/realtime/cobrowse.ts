@@ -57,7 +57,7 @@ export const cobrowseHandlers: HandlerTable = {
   }, agentsOnly),
 
   "cobrowse:stop": onRole({ customer: Empty, agent: ConversationRef }, async (ctx, input) => {
-    const conversationId = targetOf(ctx.actor, "conversationId" in input ? input.conversationId : undefined);
+    const conversationId = targetOf(ctx.actor, input);
     announce(ctx, await cobrowse.stopCobrowse(ctx.deps, ctx.actor, conversationId));
     return {};
   }),

@@ -33,7 +33,7 @@ export const conversationHandlers: HandlerTable = {
   }, agentsOnly),
 
   "conversation:close": onRole({ customer: Empty, agent: ConversationRef }, async (ctx, input) => {
-    const id = desk.targetOf(ctx.actor, "conversationId" in input ? input.conversationId : undefined);
+    const id = desk.targetOf(ctx.actor, input);
     const { conversation, previous } = await desk.close(ctx.deps, ctx.actor, id);
     ctx.broadcast.transitioned(conversation, previous);
     return { conversation };

@@ -3,17 +3,10 @@
  * schema, call the domain, answer the ack (tolerating a missing one) and map errors.
  */
 import type { z } from "zod";
-import { DeskError, type WireError } from "../../shared/errors.js";
+import { DeskError } from "../../shared/errors.js";
 import type { Ack, AgentActor, ClientEvent, CustomerActor } from "../../shared/protocol.js";
-import { isStoreUnavailable } from "../store/store.js";
+import { invalidPayload, toWireError } from "../wire-errors.js";
 import type { DeskSocket, HandlerContext } from "./types.js";
-
-export function toWireError(err: unknown, ctx: Pick<HandlerContext, "log">, event: string): WireError {
-  if (err instanceof DeskError) return err.toWire();
-  if (isStoreUnavailable(err)) return new DeskError("unavailable").toWire();
-  ctx.log.error({ err, event }, "socket handler failed");
-  return new DeskError("internal").toWire();
-}
 
 /** Counts handlers in progress, so a shutdown can let them finish their writes. */
 export function createInflight() {
@@ -100,9 +93,7 @@ export function createDispatcher(table: HandlerTable, shared: SharedContext) {
     const schema = "safeParse" in handler.schema ? handler.schema : handler.schema[ctx.actor.role];
     const parsed = schema.safeParse(args[0] ?? {});
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
-      reply({ ok: false, error: { code: "invalid_payload", message: `${issue?.message ?? "invalid"}${where}` } });
+      reply({ ok: false, error: invalidPayload(parsed.error).toWire() });
       return;
     }
     const started = performance.now();
@@ -115,7 +106,7 @@ export function createDispatcher(table: HandlerTable, shared: SharedContext) {
         if (!OWN_LIMITS.has(event as ClientEvent)) await ctx.limiter.consume("events", this.id);
         result = await handler.run(ctx, parsed.data);
       } catch (err: unknown) {
-        const error = toWireError(err, ctx, event);
+        const error = toWireError(err, ctx.log, { event, socket: this.id });
         ctx.metrics.observe(event, took(), error.code);
         reply({ ok: false, error });
         if (error.code === "rate_limited") floodCheck(ctx, event);

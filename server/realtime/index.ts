@@ -9,27 +9,16 @@ import type { DeskDeps } from "../desk/deps.js";
 import { agentPerson, personOf, presenceOf } from "../desk/presence.js";
 import { isCustomerToken } from "../desk/tokens.js";
 import { readCookie, sameOriginOrNone, SESSION_COOKIE } from "../cookies.js";
-import type { Limiter } from "../limits.js";
-import type { Logger } from "../log.js";
-import type { Metrics } from "../metrics.js";
 import { isStoreUnavailable } from "../store/store.js";
-import type { Broadcaster } from "./broadcast.js";
 import { cobrowseHandlers, cobrowseOnConnect, cobrowseOnDisconnect } from "./cobrowse.js";
 import { conversationHandlers } from "./conversations.js";
-import { createDispatcher, type Inflight, type SharedContext } from "./handle.js";
+import { createDispatcher, type SharedContext } from "./handle.js";
 import { messageHandlers } from "./messages.js";
 import { presenceHandlers, presenceOnConnect, presenceOnDisconnect, startPresenceHeartbeat } from "./presence.js";
 import type { DeskServer, DeskSocket, HandlerContext } from "./types.js";
 
-export interface RealtimeDeps {
-  deps: DeskDeps;
-  limiter: Limiter;
-  log: Logger;
-  broadcast: Broadcaster;
-  inflight: Inflight;
-  metrics: Metrics;
-
-}
+/** What the realtime layer is built from: everything its handlers share but the server itself. */
+export type RealtimeDeps = Omit<SharedContext, "io">;
 
 /** The desk's own origin, and the sites allowed to embed it. A request without Origin is judged by its credentials. */
 export function originAllowed(req: IncomingMessage, allowed: string[]): boolean {

@@ -13,13 +13,11 @@ import { checkTyping, postMessage } from "../desk/messages.js";
 import { conversationKey } from "../limits.js";
 import { onRole, type HandlerTable } from "./handle.js";
 
-const idOf = (input: object) => ("conversationId" in input ? (input.conversationId as string) : undefined);
-
 export const messageHandlers: HandlerTable = {
   "message:send": onRole({ customer: CustomerSend, agent: AgentSend }, async (ctx, input) => {
     const { socket, deps, actor, broadcast, limiter } = ctx;
     await limiter.consume("message", socket.id);
-    const conversationId = targetOf(actor, idOf(input));
+    const conversationId = targetOf(actor, input);
     await limiter.consume("conversationMessage", conversationKey(conversationId, actor.role));
     const { message, conversation, duplicate } = await postMessage(deps, actor, conversationId, input);
     if (!duplicate) {
@@ -32,12 +30,12 @@ export const messageHandlers: HandlerTable = {
   }),
 
   history: onRole({ customer: CustomerHistory, agent: AgentHistory }, async ({ deps, actor }, input) => {
-    return history(deps, actor, targetOf(actor, idOf(input)), input.afterSeq ?? 0);
+    return history(deps, actor, targetOf(actor, input), input.afterSeq ?? 0);
   }),
 
   typing: onRole({ customer: CustomerTyping, agent: AgentTyping }, async ({ socket, deps, actor, limiter }, input) => {
     await limiter.consume("typing", socket.id);
-    const conversationId = targetOf(actor, idOf(input));
+    const conversationId = targetOf(actor, input);
     const conversation = await checkTyping(deps, actor, conversationId);
     await limiter.consume("conversationTyping", conversationKey(conversationId, actor.role));
     // the assignee's own room too, as for messages (sharded adapter, just after a claim)
