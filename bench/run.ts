@@ -13,6 +13,7 @@ import { parseOptions, type BenchOptions, type Scenario } from "./lib/options.js
 import { installCleanup, killAll, repoRoot } from "./lib/procs.js";
 import { formatTable, formatTargets, rowsOf, targetsOf, type Row } from "./lib/report.js";
 import { startBaseline, startDesk, type System } from "./lib/systems.js";
+import { formatWidget, widgetSize } from "./lib/widget.js";
 import { ChatLoad, latencyRound, latencyTimeline, latencyValues, throughput, type Merged } from "./scenarios/chat.js";
 import { claims } from "./scenarios/claims.js";
 import { failover } from "./scenarios/failover.js";
@@ -120,6 +121,7 @@ async function main(opts: BenchOptions): Promise<void> {
 
   const rows: Row[] = opts.scenarios.flatMap((s) => (results[s] ? rowsOf(s, results[s].desk, results[s].baseline) : []));
   const targets = targetsOf(rows);
+  const widget = widgetSize(repoRoot);
   const seconds = (Date.now() - started) / 1000;
   const machineLine = `${m.cpu} · ${m.cores} cores · ${m.memoryGiB} GiB · node ${m.node} · ${m.os} · ulimit -n ${m.fdLimit} · load avg at start ${m.loadavg.join(" ")}`;
   const report = {
@@ -131,6 +133,7 @@ async function main(opts: BenchOptions): Promise<void> {
     options: opts,
     rows,
     targets,
+    widget,
     raw: results,
     timelines,
     notes,
@@ -146,6 +149,7 @@ async function main(opts: BenchOptions): Promise<void> {
   );
   console.log(formatTable(rows));
   console.log(`\n${formatTargets(targets)}`);
+  console.log(formatWidget(widget));
   for (const n of notes) console.log(`note: ${n}`);
   console.log(`\nwritten to ${opts.out} in ${seconds.toFixed(0)} s`);
 }
