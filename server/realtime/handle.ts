@@ -29,10 +29,13 @@ export function createInflight() {
 export type Inflight = ReturnType<typeof createInflight>;
 
 /**
- * `rate_limited` refusals in a row, per socket over all its events: a socket that keeps
- * flooding is cut off after `limiter.disconnectAfter` of them (`DESK_RATE_LIMITS`).
+ * `rate_limited` refusals per socket over all its events: a socket that keeps flooding is
+ * cut off after `limiter.disconnectAfter` of them. The count runs until the socket has
+ * been quiet (no refusal) for a while, so a flood that a rate window lets trickle through
+ * (a few successes every window) is cut off all the same.
  */
-const refusals = new WeakMap<object, number>();
+const refusals = new WeakMap<object, { count: number; lastAt: number }>();
+const FLOOD_QUIET_MS = 10_000;
 
 type Schema = z.ZodType;
 type RoleSchemas = { customer: Schema; agent: Schema };
@@ -112,7 +115,6 @@ export function createDispatcher(table: HandlerTable, shared: SharedContext) {
         if (error.code === "rate_limited") floodCheck(ctx, event);
         return;
       }
-      refusals.delete(ctx.socket);
       ctx.metrics.observe(event, took(), "ok");
       reply({ ok: true, ...result });
     });
@@ -120,8 +122,10 @@ export function createDispatcher(table: HandlerTable, shared: SharedContext) {
 }
 
 function floodCheck(ctx: HandlerContext, event: string): void {
-  const inARow = (refusals.get(ctx.socket) ?? 0) + 1;
-  refusals.set(ctx.socket, inARow);
+  const now = Date.now();
+  const previous = refusals.get(ctx.socket);
+  const inARow = previous && now - previous.lastAt < FLOOD_QUIET_MS ? previous.count + 1 : 1;
+  refusals.set(ctx.socket, { count: inARow, lastAt: now });
   if (inARow < ctx.limiter.disconnectAfter) return;
   ctx.log.warn({ socket: ctx.socket.id, event, refusals: inARow }, "disconnecting a flooding socket");
   ctx.socket.disconnect(true);
